@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"den/buildinfo"
+	"den/pgembed"
+	"den/sdk"
+	"den/server"
+	"den/store"
+)
+
+// serverOptions are the flags of den server.
+type serverOptions struct {
+	httpAddress string
+	accessURL   string
+	postgresURL string
+	dataDir     string
+	logFormat   string
+	logLevel    string
+}
+
+func (r *Root) serverCommand() *cobra.Command {
+	var o serverOptions
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the Den control plane",
+		Long: `Run the Den control plane: the API, and everything behind it.
+
+With no --postgres-url, den runs its own PostgreSQL from the machine's PostgreSQL
+binaries, in <data-dir>/postgres, listening only on a Unix socket there.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return r.runServer(cmd.Context(), o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.httpAddress, "http-address", "127.0.0.1:3000", "address to serve HTTP on")
+	envFlag(fs, "http-address", "DEN_HTTP_ADDRESS")
+	fs.StringVar(&o.accessURL, "access-url", "", "URL clients and workspaces reach the server at (default: http://<http-address>)")
+	envFlag(fs, "access-url", "DEN_ACCESS_URL")
+	fs.StringVar(&o.postgresURL, "postgres-url", "", "PostgreSQL URL (default: run a built-in PostgreSQL in the data directory)")
+	envFlag(fs, "postgres-url", "DEN_POSTGRES_URL")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default: /var/lib/den as root, else ~/.local/share/den)")
+	envFlag(fs, "data-dir", "DEN_DATA_DIR")
+	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text or json")
+	envFlag(fs, "log-format", "DEN_LOG_FORMAT")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	envFlag(fs, "log-level", "DEN_LOG_LEVEL")
+	return cmd
+}
+
+func (r *Root) runServer(ctx context.Context, o serverOptions) error {
+	logger, err := r.newLogger(o.logFormat, o.logLevel)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.httpAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another den server running? choose another --http-address)", o.httpAddress, err)
+	}
+	defer ln.Close()
+	accessURL, err := accessURL(o.accessURL, ln.Addr().String())
+	if err != nil {
+		return err
+	}
+	dataDir, err := r.dataDir(o.dataDir)
+	if err != nil {
+		return err
+	}
+	pgURL := o.postgresURL
+	if pgURL == "" {
+		cluster, err := pgembed.Start(ctx, pgembed.Options{
+			Dir:    filepath.Join(dataDir, "postgres"),
+			Logger: logger.With("subsystem", "pgembed"),
+		})
+		if err != nil {
+			return fmt.Errorf("start the built-in PostgreSQL: %w", err)
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := cluster.Stop(stopCtx); err != nil {
+				logger.Error("stop the built-in PostgreSQL", "error", err)
+			} else {
+				logger.Info("stopped the built-in PostgreSQL")
+			}
+		}()
+		pgURL = cluster.URL("den")
+		logger.Info("built-in PostgreSQL is running", "dir", filepath.Join(dataDir, "postgres"))
+	}
+	pool, err := store.Open(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool); err != nil {
+		return fmt.Errorf("migrate the database: %w", err)
+	}
+
+	srv := server.New(server.Options{Logger: logger, DB: pool, AccessURL: accessURL})
+	defer srv.Close(context.WithoutCancel(ctx))
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(ln) }()
+
+	logger.Info("den server is ready", "version", buildinfo.Version(), "address", ln.Addr().String(), "access_url", accessURL.String())
+	r.printNext(ctx, accessURL, store.New(pool))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve HTTP: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("shut down HTTP", "error", err)
+	}
+	return nil
+}
+
+// printNext tells the person who started the server what to do next.
+func (r *Root) printNext(ctx context.Context, u *url.URL, st store.Store) {
+	fmt.Fprintf(r.Stderr, "\nDen is running at %s\n", u)
+	if n, err := st.CountUsers(ctx); err == nil && n == 0 {
+		fmt.Fprintf(r.Stderr, "It has no users yet. Create the first one (the owner) in another terminal:\n\n  den login %s\n\n", u)
+		return
+	}
+	fmt.Fprintf(r.Stderr, "Sign in from another terminal:\n\n  den login %s\n\n", u)
+}
+
+// accessURL is the --access-url, or else the address the server listens on.
+func accessURL(raw, listening string) (*url.URL, error) {
+	if raw == "" {
+		host, port, err := net.SplitHostPort(listening)
+		if err != nil {
+			return nil, fmt.Errorf("listening address %q: %w", listening, err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		raw = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := sdk.ParseURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--access-url: %w", err)
+	}
+	return u, nil
+}
+
+// dataDir returns the server's data directory, creating it.
+func (r *Root) dataDir(dir string) (string, error) {
+	if dir == "" {
+		switch {
+		case os.Geteuid() == 0:
+			dir = "/var/lib/den"
+		case r.Getenv("XDG_DATA_HOME") != "":
+			dir = filepath.Join(r.Getenv("XDG_DATA_HOME"), "den")
+		default:
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("choose a data directory with --data-dir: %w", err)
+			}
+			dir = filepath.Join(home, ".local", "share", "den")
+		}
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("--data-dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create data directory: %w", err)
+	}
+	if os.Geteuid() == 0 {
+		// The built-in PostgreSQL runs as the postgres user, who must be able
+		// to pass through (not list) the data directory.
+		st, err := os.Stat(dir)
+		if err != nil {
+			return "", fmt.Errorf("data directory: %w", err)
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			if err := os.Chmod(dir, st.Mode().Perm()|0o001); err != nil {
+				return "", fmt.Errorf("open data directory %s to the postgres user: %w", dir, err)
+			}
+		}
+	}
+	return dir, nil
+}
+
+// newLogger builds the server's logger: text on a terminal, JSON elsewhere.
+func (r *Root) newLogger(format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "auto" {
+		format = "json"
+		if f, ok := r.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(r.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(r.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use auto, text or json", format)
+}

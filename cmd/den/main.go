@@ -1,0 +1,24 @@
+// Command den is Den's one binary: the server, the provisioner, the
+// workspace agent and the client CLI.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"den/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := cli.Run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, cli.FormatError(err))
+		os.Exit(1)
+	}
+}

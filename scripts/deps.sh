@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what Den needs on a Debian machine when it is missing. Idempotent:
+# on a machine that has everything it only checks.
+set -euo pipefail
+
+need=()
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || { echo "deps: Go is missing; install Go 1.26 into /usr/local/go" >&2; exit 1; }
+command -v gcc >/dev/null || need+=(gcc)
+# PostgreSQL's server binaries: den runs its own cluster from them.
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "deps: installing ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

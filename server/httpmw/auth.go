@@ -1,0 +1,140 @@
+// Package httpmw holds the HTTP middleware of the API: authentication,
+// request logging, panic recovery and loading the objects a path names.
+package httpmw
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"den/sdk"
+	"den/server/apikey"
+	"den/server/httpapi"
+	"den/store"
+	"den/store/db"
+)
+
+type actorKey struct{}
+
+// Actor is who sent an authenticated request, and with which key.
+type Actor struct {
+	User   db.User
+	APIKey db.ApiKey
+}
+
+// ActorFrom returns the request's actor. Only handlers behind Authenticate
+// may call it; elsewhere ok is false.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// AuthOptions configures Authenticate.
+type AuthOptions struct {
+	Store  store.Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// SessionDuration is how long a session lives after its last use.
+	SessionDuration time.Duration
+}
+
+// lastUsedInterval bounds how often a key's last-used time is written.
+const lastUsedInterval = time.Minute
+
+// Token returns the key a request presents: the session header, a bearer
+// token, or the session cookie, in that order.
+func Token(r *http.Request) string {
+	if t := r.Header.Get(sdk.SessionTokenHeader); t != "" {
+		return t
+	}
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	if c, err := r.Cookie(sdk.SessionTokenCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// Authenticate rejects requests without a valid, unexpired key of an active
+// user with 401, and otherwise puts the Actor into the request context.
+func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			token := Token(r)
+			if token == "" {
+				unauthorized(w, "you are not signed in", "run `den login URL`, or send a session token in the "+sdk.SessionTokenHeader+" header")
+				return
+			}
+			id, secret, err := apikey.Parse(token)
+			if err != nil {
+				unauthorized(w, "the session token is malformed", "sign in again with `den login`")
+				return
+			}
+			key, err := o.Store.GetAPIKeyByID(ctx, id)
+			if store.IsNotFound(err) || (err == nil && !apikey.Matches(secret, key.HashedSecret)) {
+				unauthorized(w, "the session token is not valid", "it may have been revoked; sign in again with `den login`")
+				return
+			}
+			if err != nil {
+				httpapi.InternalError(w, r, o.Logger, err)
+				return
+			}
+			now := o.Now()
+			if !now.Before(key.ExpiresAt) {
+				unauthorized(w, "the session token has expired", "sign in again with `den login`, or create a new API token")
+				return
+			}
+			user, err := o.Store.GetUserByID(ctx, key.UserID)
+			if store.IsNotFound(err) {
+				unauthorized(w, "the account of this session no longer exists", "")
+				return
+			}
+			if err != nil {
+				httpapi.InternalError(w, r, o.Logger, err)
+				return
+			}
+			if user.Status != string(sdk.UserStatusActive) {
+				unauthorized(w, "your account is suspended", "ask an administrator to activate it")
+				return
+			}
+			if now.Sub(key.LastUsedAt) >= lastUsedInterval {
+				if err := touch(ctx, o, &key, &user, now); err != nil {
+					httpapi.InternalError(w, r, o.Logger, err)
+					return
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(WithActor(ctx, Actor{User: user, APIKey: key})))
+		})
+	}
+}
+
+// touch records that key was used; a session also gets its expiry pushed out.
+func touch(ctx context.Context, o AuthOptions, key *db.ApiKey, user *db.User, now time.Time) error {
+	return o.Store.InTx(ctx, func(tx store.Store) error {
+		key.LastUsedAt = now
+		if err := tx.UpdateAPIKeyLastUsed(ctx, db.UpdateAPIKeyLastUsedParams{ID: key.ID, LastUsedAt: now}); err != nil {
+			return err
+		}
+		if key.Kind == "session" {
+			key.ExpiresAt = now.Add(o.SessionDuration)
+			if err := tx.UpdateAPIKeyExpiry(ctx, db.UpdateAPIKeyExpiryParams{ID: key.ID, ExpiresAt: key.ExpiresAt}); err != nil {
+				return err
+			}
+		}
+		user.LastSeenAt = &now
+		return tx.UpdateUserLastSeen(ctx, db.UpdateUserLastSeenParams{ID: user.ID, LastSeenAt: &now})
+	})
+}
+
+func unauthorized(w http.ResponseWriter, msg, detail string) {
+	httpapi.WriteError(w, http.StatusUnauthorized, sdk.Error{Message: msg, Detail: detail})
+}

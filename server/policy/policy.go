@@ -1,0 +1,107 @@
+// Package policy decides who may do what. Every handler asks Authorize before
+// it reads or changes anything; no handler carries its own rules.
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"den/sdk"
+)
+
+// Action is what a subject wants to do to an object.
+type Action string
+
+// The actions.
+const (
+	ActionRead   Action = "read"
+	ActionCreate Action = "create"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+)
+
+// Resource is a kind of object.
+type Resource string
+
+// The resources.
+const (
+	// ResourceUser is a user account. Its Roles are the target's roles.
+	ResourceUser Resource = "user"
+	// ResourceUserRoles is the set of roles of a user. Its Roles are the
+	// union of the roles held and the roles asked for.
+	ResourceUserRoles Resource = "user_roles"
+	// ResourceAPIKey is a user's API token; OwnerID is the user.
+	ResourceAPIKey Resource = "api_key"
+)
+
+// Subject is the signed-in user asking.
+type Subject struct {
+	ID    uuid.UUID
+	Roles []sdk.Role
+}
+
+// Object is the thing acted on.
+type Object struct {
+	Type    Resource
+	OwnerID uuid.UUID
+	Roles   []sdk.Role
+}
+
+// ErrForbidden is returned when the policy denies an action.
+var ErrForbidden = errors.New("forbidden")
+
+// Authorize returns nil when s may do a to o, and an error wrapping
+// ErrForbidden otherwise.
+func Authorize(s Subject, a Action, o Object) error {
+	if allowed(s, a, o) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s on %s", ErrForbidden, a, o.Type)
+}
+
+func allowed(s Subject, a Action, o Object) bool {
+	if s.ID == uuid.Nil {
+		return false
+	}
+	if has(s.Roles, sdk.RoleOwner) {
+		return true
+	}
+	self := o.OwnerID == s.ID
+	switch o.Type {
+	case ResourceUser:
+		if a == ActionRead {
+			// Members see themselves; admins and auditors see everyone.
+			return self || hasAny(s.Roles, sdk.RoleUserAdmin, sdk.RoleTemplateAdmin, sdk.RoleAuditor)
+		}
+		// Only owners may change owners.
+		return has(s.Roles, sdk.RoleUserAdmin) && !has(o.Roles, sdk.RoleOwner)
+	case ResourceUserRoles:
+		if a == ActionRead {
+			return self || hasAny(s.Roles, sdk.RoleUserAdmin, sdk.RoleTemplateAdmin, sdk.RoleAuditor)
+		}
+		// User admins assign every role but owner, and not to themselves.
+		return has(s.Roles, sdk.RoleUserAdmin) && !self && !has(o.Roles, sdk.RoleOwner)
+	case ResourceAPIKey:
+		// A user's tokens are theirs alone; user admins may read and
+		// revoke them (not mint them) for non-owners.
+		if self {
+			return true
+		}
+		return (a == ActionRead || a == ActionDelete) && has(s.Roles, sdk.RoleUserAdmin) && !has(o.Roles, sdk.RoleOwner)
+	}
+	return false
+}
+
+func has(roles []sdk.Role, r sdk.Role) bool { return slices.Contains(roles, r) }
+
+func hasAny(roles []sdk.Role, rs ...sdk.Role) bool {
+	for _, r := range rs {
+		if has(roles, r) {
+			return true
+		}
+	}
+	return false
+}

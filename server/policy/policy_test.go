@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"den/sdk"
+)
+
+func TestAuthorize(t *testing.T) {
+	t.Parallel()
+	me := uuid.New()
+	other := uuid.New()
+	sub := func(roles ...sdk.Role) Subject { return Subject{ID: me, Roles: append(roles, sdk.RoleMember)} }
+	for _, tc := range []struct {
+		name string
+		s    Subject
+		a    Action
+		o    Object
+		want bool
+	}{
+		{"nobody", Subject{}, ActionRead, Object{Type: ResourceUser, OwnerID: other}, false},
+		{"member reads self", sub(), ActionRead, Object{Type: ResourceUser, OwnerID: me}, true},
+		{"member reads other", sub(), ActionRead, Object{Type: ResourceUser, OwnerID: other}, false},
+		{"member updates self", sub(), ActionUpdate, Object{Type: ResourceUser, OwnerID: me}, false},
+		{"auditor reads other", sub(sdk.RoleAuditor), ActionRead, Object{Type: ResourceUser, OwnerID: other}, true},
+		{"auditor deletes other", sub(sdk.RoleAuditor), ActionDelete, Object{Type: ResourceUser, OwnerID: other}, false},
+		{"user-admin deletes member", sub(sdk.RoleUserAdmin), ActionDelete, Object{Type: ResourceUser, OwnerID: other}, true},
+		{"user-admin deletes owner", sub(sdk.RoleUserAdmin), ActionDelete, Object{Type: ResourceUser, OwnerID: other, Roles: []sdk.Role{sdk.RoleOwner}}, false},
+		{"user-admin grants owner", sub(sdk.RoleUserAdmin), ActionUpdate, Object{Type: ResourceUserRoles, OwnerID: other, Roles: []sdk.Role{sdk.RoleOwner}}, false},
+		{"user-admin grants auditor", sub(sdk.RoleUserAdmin), ActionUpdate, Object{Type: ResourceUserRoles, OwnerID: other, Roles: []sdk.Role{sdk.RoleAuditor}}, true},
+		{"user-admin grants self", sub(sdk.RoleUserAdmin), ActionUpdate, Object{Type: ResourceUserRoles, OwnerID: me, Roles: []sdk.Role{sdk.RoleAuditor}}, false},
+		{"owner does anything", sub(sdk.RoleOwner), ActionDelete, Object{Type: ResourceUser, OwnerID: other, Roles: []sdk.Role{sdk.RoleOwner}}, true},
+		{"member makes own token", sub(), ActionCreate, Object{Type: ResourceAPIKey, OwnerID: me}, true},
+		{"member reads other's tokens", sub(), ActionRead, Object{Type: ResourceAPIKey, OwnerID: other}, false},
+		{"user-admin revokes member token", sub(sdk.RoleUserAdmin), ActionDelete, Object{Type: ResourceAPIKey, OwnerID: other}, true},
+		{"user-admin mints member token", sub(sdk.RoleUserAdmin), ActionCreate, Object{Type: ResourceAPIKey, OwnerID: other}, false},
+		{"unknown resource", sub(sdk.RoleUserAdmin), ActionRead, Object{Type: "nope", OwnerID: me}, false},
+	} {
+		err := Authorize(tc.s, tc.a, tc.o)
+		if got := err == nil; got != tc.want {
+			t.Errorf("%s: allowed = %v, want %v", tc.name, got, tc.want)
+		}
+		if err != nil && !errors.Is(err, ErrForbidden) {
+			t.Errorf("%s: err %v does not wrap ErrForbidden", tc.name, err)
+		}
+	}
+}
