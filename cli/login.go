@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/user"
@@ -59,17 +60,17 @@ On a terminal, den asks for what the flags do not give; in a script, pass
 					if me, err := user.Current(); err == nil {
 						def = me.Username
 					}
-					if username, err = p.ask("Username", def); err != nil {
+					if username, err = p.ask(ctx, "Username", def); err != nil {
 						return err
 					}
 				}
 				if email == "" && tty {
-					if email, err = p.ask("Email", ""); err != nil {
+					if email, err = p.ask(ctx, "Email", ""); err != nil {
 						return err
 					}
 				}
 				if password == "" && tty {
-					if password, err = newPassword(p); err != nil {
+					if password, err = newPassword(ctx, p); err != nil {
 						return err
 					}
 				}
@@ -86,12 +87,12 @@ On a terminal, den asks for what the flags do not give; in a script, pass
 					login = email
 				}
 				if login == "" && tty {
-					if login, err = p.ask("Username or email", ""); err != nil {
+					if login, err = p.ask(ctx, "Username or email", ""); err != nil {
 						return err
 					}
 				}
 				if password == "" && tty {
-					if password, err = p.secret("Password"); err != nil {
+					if password, err = p.secret(ctx, "Password"); err != nil {
 						return err
 					}
 				}
@@ -124,9 +125,9 @@ On a terminal, den asks for what the flags do not give; in a script, pass
 }
 
 // newPassword asks for a new password twice.
-func newPassword(p *prompter) (string, error) {
+func newPassword(ctx context.Context, p *prompter) (string, error) {
 	for {
-		pw, err := p.secret("Password (at least 8 characters)")
+		pw, err := p.secret(ctx, "Password (at least 8 characters)")
 		if err != nil {
 			return "", err
 		}
@@ -134,7 +135,7 @@ func newPassword(p *prompter) (string, error) {
 			fmt.Fprintln(p.r.Stderr, "That is too short; use at least 8 characters.")
 			continue
 		}
-		again, err := p.secret("Password again")
+		again, err := p.secret(ctx, "Password again")
 		if err != nil {
 			return "", err
 		}

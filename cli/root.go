@@ -131,6 +131,9 @@ func FormatError(err error) string {
 			b.WriteString(apiErr.Detail)
 		}
 		for _, v := range apiErr.Validations {
+			if len(apiErr.Validations) == 1 && strings.Contains(apiErr.Message, v.Detail) {
+				break // the message already says it
+			}
 			fmt.Fprintf(&b, "\n  %s: %s", v.Field, v.Detail)
 		}
 		if apiErr.StatusCode == 401 && !strings.Contains(apiErr.Message+apiErr.Detail, "den login") && !strings.Contains(apiErr.Message, "incorrect") {

@@ -47,9 +47,15 @@ func (r *Root) usersCreateCommand() *cobra.Command {
 				return err
 			}
 			req.Username = args[0]
-			if req.Password == "" {
-				if _, tty := r.terminal(); tty {
-					if req.Password, err = newPassword(r.prompter()); err != nil {
+			if _, tty := r.terminal(); tty {
+				p := r.prompter()
+				if req.Email == "" {
+					if req.Email, err = p.ask(cmd.Context(), "Email", ""); err != nil {
+						return err
+					}
+				}
+				if req.Password == "" {
+					if req.Password, err = newPassword(cmd.Context(), p); err != nil {
 						return err
 					}
 				}
@@ -69,7 +75,7 @@ func (r *Root) usersCreateCommand() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&req.Email, "email", "", "email address (required)")
+	fs.StringVar(&req.Email, "email", "", "email address (asked for on a terminal)")
 	fs.StringVar(&req.Password, "password", "", "initial password, at least 8 characters (asked for on a terminal)")
 	envFlag(fs, "password", "DEN_PASSWORD")
 	fs.StringSliceVar(&roles, "role", nil, "a role beyond member; repeat or separate with commas")

@@ -146,7 +146,7 @@ func (c *Cluster) start(ctx context.Context, binDir string, acct *account, setti
 		if err := initdb(ctx, binDir, c.dir, acct, settings["fsync"] == "off", logf); err != nil {
 			return fmt.Errorf("%w%s", err, logTail(c.logPath, logStart))
 		}
-		c.log.Info("created postgres cluster", "dir", c.dir, "elapsed", time.Since(begin).Round(time.Millisecond))
+		c.log.Info("created postgres cluster", "dir", c.dir, "elapsed_ms", time.Since(begin).Milliseconds())
 	} else if err := checkOwner(c.dir, acct); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (c *Cluster) start(ctx context.Context, binDir string, acct *account, setti
 		return err
 	}
 	c.log.Info("started postgres", "dir", c.dir, "pid", c.cmd.Process.Pid, "log", c.logPath,
-		"elapsed", time.Since(begin).Round(time.Millisecond))
+		"elapsed_ms", time.Since(begin).Milliseconds())
 	return nil
 }
 

@@ -178,10 +178,14 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newSession(ctx context.Context, st store.Store, userID uuid.UUID) (apikey.Key, time.Time, error) {
 	key := apikey.New()
 	expires := s.opts.Now().Add(s.opts.SessionDuration)
+	now := s.opts.Now()
 	_, err := st.InsertAPIKey(ctx, db.InsertAPIKeyParams{
-		ID: key.ID, HashedSecret: key.Hashed, UserID: userID, Kind: "session", ExpiresAt: expires, LastUsedAt: s.opts.Now(),
+		ID: key.ID, HashedSecret: key.Hashed, UserID: userID, Kind: "session", ExpiresAt: expires, LastUsedAt: now,
 	})
-	return key, expires, err
+	if err != nil {
+		return key, expires, err
+	}
+	return key, expires, st.UpdateUserLastSeen(ctx, db.UpdateUserLastSeenParams{ID: userID, LastSeenAt: &now})
 }
 
 func tooManyAttempts(w http.ResponseWriter, wait time.Duration) {
