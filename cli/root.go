@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -141,5 +142,9 @@ func FormatError(err error) string {
 		}
 		return b.String()
 	}
-	return "error: " + err.Error()
+	msg := "error: " + err.Error()
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		msg += "\n  is the Den server running? start it with `den server` (or `make run`)"
+	}
+	return msg
 }
