@@ -92,11 +92,8 @@ func (c *Client) Request(ctx context.Context, method, path string, body any) (*h
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, c.URL.Redacted()+path, err)
-	}
-	return resp, nil
+	// The error of Do already names the method and URL.
+	return hc.Do(req)
 }
 
 // do sends a request and decodes a JSON answer into out (when not nil); a
