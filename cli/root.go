@@ -78,6 +78,7 @@ Start a server with 'den server', then sign in with 'den login URL'.`,
 		r.usersCommand(),
 		r.tokensCommand(),
 		r.versionCommand(),
+		r.agentCommand(),
 	)
 	return cmd
 }
