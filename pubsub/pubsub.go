@@ -40,7 +40,7 @@ type Listener struct {
 	subs    map[string]map[*subscription]struct{}
 	active  map[string]chan struct{} // closed once the channel is listened on
 	pending chan struct{}            // wakes the loop to LISTEN on new channels
-	ready   chan struct{} // closed once the first connection listens
+	ready   chan struct{}            // closed once the first connection listens
 	once    sync.Once
 }
 
