@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 
 	"den/buildinfo"
 	"den/pgembed"
+	"den/provisioner"
+	"den/provisioner/docker"
 	"den/sdk"
 	"den/server"
 	"den/store"
@@ -30,6 +33,9 @@ type serverOptions struct {
 	dataDir     string
 	logFormat   string
 	logLevel    string
+	dockerHost  string
+	daemons     int
+	agentBinary string
 }
 
 func (r *Root) serverCommand() *cobra.Command {
@@ -55,6 +61,12 @@ binaries, in <data-dir>/postgres, listening only on a Unix socket there.`,
 	envFlag(fs, "postgres-url", "DEN_POSTGRES_URL")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default: /var/lib/den as root, else ~/.local/share/den)")
 	envFlag(fs, "data-dir", "DEN_DATA_DIR")
+	fs.StringVar(&o.dockerHost, "docker-host", "", "the Docker engine of the docker provisioner (default: $DOCKER_HOST, else Docker's default socket)")
+	envFlag(fs, "docker-host", "DEN_DOCKER_HOST")
+	fs.IntVar(&o.daemons, "provisioner-daemons", 3, "how many provisioner daemons run in the server (0: none, for external ones only)")
+	envFlag(fs, "provisioner-daemons", "DEN_PROVISIONER_DAEMONS")
+	fs.StringVar(&o.agentBinary, "agent-binary", "", "the static den binary put into workspaces as their agent (default: this binary)")
+	envFlag(fs, "agent-binary", "DEN_AGENT_BINARY")
 	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text or json")
 	envFlag(fs, "log-format", "DEN_LOG_FORMAT")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -110,8 +122,22 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 		return fmt.Errorf("migrate the database: %w", err)
 	}
 
-	srv := server.New(server.Options{Logger: logger, DB: pool, AccessURL: accessURL})
-	defer srv.Close(context.WithoutCancel(ctx))
+	agentBinary, err := agentBinary(o.agentBinary, logger)
+	if err != nil {
+		return err
+	}
+	daemons := o.daemons
+	if daemons == 0 {
+		daemons = -1 // server.Options: negative means none
+	}
+	srv := server.New(server.Options{
+		Logger: logger, DB: pool, AccessURL: accessURL,
+		Provisioners: map[string]provisioner.Provisioner{
+			"docker": docker.New(docker.Options{Host: o.dockerHost, AgentBinary: agentBinary, Logger: logger}),
+		},
+		ProvisionerDaemons: daemons,
+	})
+	defer srv.Close()
 	httpServer := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -146,6 +172,34 @@ func (r *Root) printNext(ctx context.Context, u *url.URL, st store.Store) {
 		return
 	}
 	fmt.Fprintf(r.Stderr, "Sign in from another terminal:\n\n  den login %s\n\n", u)
+}
+
+// agentBinary returns the den binary workspaces run as their agent, warning
+// when it is not static (it then fails in images without the same libc).
+func agentBinary(path string, logger *slog.Logger) (string, error) {
+	if path == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", fmt.Errorf("find the den binary for workspaces; pass --agent-binary: %w", err)
+		}
+		path = exe
+	}
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("--agent-binary %s: %w", path, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			logger.Warn("the agent binary is dynamically linked and will not run in every image; build den with `make build` (CGO_ENABLED=0)", "agent_binary", path)
+			break
+		}
+	}
+	return path, nil
 }
 
 // accessURL is the --access-url, or else the address the server listens on.

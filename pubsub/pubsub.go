@@ -1,8 +1,8 @@
 // Package pubsub carries small messages between the parts of Den, within one
 // server and across replicas, over PostgreSQL's LISTEN/NOTIFY. One dedicated
-// connection listens for every channel a subscriber asked for; Publish is a
-// pg_notify on any connection, so it can ride inside a transaction and be
-// delivered only if that commits.
+// connection listens for every channel a subscriber asked for. To publish,
+// run pg_notify on any connection (the store's Notify query): inside a
+// transaction, the message is delivered only if the transaction commits.
 package pubsub
 
 import (
@@ -17,19 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 )
-
-// Execer runs a statement; a pool, a connection and a transaction all are.
-type Execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// Publish sends payload to every subscriber of channel, on every server.
-func Publish(ctx context.Context, db Execer, channel, payload string) error {
-	if _, err := db.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload); err != nil {
-		return fmt.Errorf("publish on %s: %w", channel, err)
-	}
-	return nil
-}
 
 // Listener delivers notifications to subscribers.
 type Listener struct {

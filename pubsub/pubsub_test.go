@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"den/dbtest"
@@ -13,6 +14,15 @@ import (
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func publish(ctx context.Context, db execer, channel, payload string) error {
+	_, err := db.Exec(ctx, "SELECT pg_notify($1, $2)", channel, payload)
+	return err
+}
 
 func recv(t *testing.T, ch <-chan string, want string) {
 	t.Helper()
@@ -49,7 +59,7 @@ func TestPublishSubscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pubsub.Publish(ctx, pool, "alpha", "one"); err != nil {
+	if err := publish(ctx, pool, "alpha", "one"); err != nil {
 		t.Fatal(err)
 	}
 	recv(t, a, "one")
@@ -65,7 +75,7 @@ func TestPublishSubscribe(t *testing.T) {
 		t.Fatalf("subscribing took %v", d)
 	}
 	for i := range 3 {
-		if err := pubsub.Publish(ctx, pool, "beta", fmt.Sprint(i)); err != nil {
+		if err := publish(ctx, pool, "beta", fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -77,12 +87,12 @@ func TestPublishSubscribe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pubsub.Publish(ctx, tx, "alpha", "rolled back"); err != nil {
+	if err := publish(ctx, tx, "alpha", "rolled back"); err != nil {
 		t.Fatal(err)
 	}
 	tx.Rollback(ctx) //nolint:errcheck
 	cancelA()
-	if err := pubsub.Publish(ctx, pool, "beta", "last"); err != nil {
+	if err := publish(ctx, pool, "beta", "last"); err != nil {
 		t.Fatal(err)
 	}
 	recv(t, b, "last")

@@ -96,6 +96,23 @@ func (c *Client) Request(ctx context.Context, method, path string, body any) (*h
 	return hc.Do(req)
 }
 
+// doRequest sends a prepared request with the session and decodes a JSON
+// answer into out.
+func (c *Client) doRequest(req *http.Request, out any) error {
+	if c.SessionToken != "" {
+		req.Header.Set(SessionTokenHeader, c.SessionToken)
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	return decodeResponse(resp, req.Method, req.URL.Path, out)
+}
+
 // do sends a request and decodes a JSON answer into out (when not nil); a
 // status of 400 or more becomes an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -103,6 +120,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		return err
 	}
+	return decodeResponse(resp, method, path, out)
+}
+
+func decodeResponse(resp *http.Response, method, path string, out any) error {
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		return ReadError(resp)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/json"
+
 	"den/sdk"
 	"den/store/db"
 )
@@ -33,5 +35,116 @@ func convertToken(k db.ApiKey) sdk.Token {
 		CreatedAt:  k.CreatedAt,
 		ExpiresAt:  k.ExpiresAt,
 		LastUsedAt: k.LastUsedAt,
+	}
+}
+
+func jobStatus(j db.ProvisionerJob) sdk.JobStatus {
+	switch {
+	case j.CompletedAt != nil && j.Error == nil:
+		return sdk.JobSucceeded
+	case j.CompletedAt != nil && j.CanceledAt != nil:
+		return sdk.JobCanceled
+	case j.CompletedAt != nil:
+		return sdk.JobFailed
+	case j.CanceledAt != nil:
+		return sdk.JobCanceling
+	case j.StartedAt != nil:
+		return sdk.JobRunning
+	default:
+		return sdk.JobPending
+	}
+}
+
+func convertJob(j db.ProvisionerJob) sdk.ProvisionerJob {
+	out := sdk.ProvisionerJob{
+		ID:          j.ID,
+		Type:        j.Type,
+		Status:      jobStatus(j),
+		CreatedAt:   j.CreatedAt,
+		StartedAt:   j.StartedAt,
+		CompletedAt: j.CompletedAt,
+		WorkerName:  j.WorkerName,
+	}
+	if j.Error != nil {
+		out.Error = *j.Error
+	}
+	return out
+}
+
+func convertJobLog(l db.ProvisionerJobLog) sdk.ProvisionerJobLog {
+	return sdk.ProvisionerJobLog{ID: l.ID, CreatedAt: l.CreatedAt, Level: l.Level, Stage: l.Stage, Output: l.Output}
+}
+
+func convertTemplate(t db.Template, activeNumber int32, workspaces int64) sdk.Template {
+	return sdk.Template{
+		ID: t.ID, Name: t.Name, Description: t.Description, Provisioner: t.Provisioner,
+		ActiveVersion: activeNumber, ActiveVersionID: t.ActiveVersionID, WorkspaceCount: workspaces,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+}
+
+func convertTemplateVersion(t db.Template, v db.TemplateVersion, j db.ProvisionerJob, createdBy string) sdk.TemplateVersion {
+	params := []sdk.TemplateParameter{}
+	_ = json.Unmarshal(v.Parameters, &params) // written by the server from the same type
+	return sdk.TemplateVersion{
+		ID: v.ID, TemplateID: t.ID, TemplateName: t.Name, Number: v.Number, Message: v.Message,
+		FileHash: v.FileHash, Description: v.Description, Parameters: params,
+		Active:    t.ActiveVersionID != nil && *t.ActiveVersionID == v.ID,
+		CreatedBy: createdBy, CreatedAt: v.CreatedAt, Job: convertJob(j),
+	}
+}
+
+// workspaceStatus follows from the latest build's transition and job.
+func workspaceStatus(transition string, job sdk.JobStatus) sdk.WorkspaceStatus {
+	switch job {
+	case sdk.JobPending:
+		return sdk.WorkspacePending
+	case sdk.JobRunning:
+		switch sdk.Transition(transition) {
+		case sdk.TransitionStop:
+			return sdk.WorkspaceStopping
+		case sdk.TransitionDelete:
+			return sdk.WorkspaceDeleting
+		}
+		return sdk.WorkspaceStarting
+	case sdk.JobSucceeded:
+		switch sdk.Transition(transition) {
+		case sdk.TransitionStop:
+			return sdk.WorkspaceStopped
+		case sdk.TransitionDelete:
+			return sdk.WorkspaceDeleted
+		}
+		return sdk.WorkspaceRunning
+	case sdk.JobCanceling:
+		return sdk.WorkspaceCanceling
+	case sdk.JobCanceled:
+		return sdk.WorkspaceCanceled
+	}
+	return sdk.WorkspaceFailed
+}
+
+func convertBuild(b db.WorkspaceBuild, j db.ProvisionerJob, initiator string, versionNumber int32) sdk.WorkspaceBuild {
+	params := []sdk.ParameterValue{}
+	_ = json.Unmarshal(b.Parameters, &params)
+	resources := []sdk.WorkspaceResource{}
+	_ = json.Unmarshal(b.Resources, &resources)
+	return sdk.WorkspaceBuild{
+		ID: b.ID, WorkspaceID: b.WorkspaceID, Number: b.Number, Transition: sdk.Transition(b.Transition),
+		TemplateVersionID: b.TemplateVersionID, TemplateVersionNumber: versionNumber,
+		Parameters: params, InitiatorName: initiator, Orphan: b.Orphan, Resources: resources,
+		Job: convertJob(j), CreatedAt: b.CreatedAt,
+	}
+}
+
+func convertWorkspace(row db.ListWorkspacesRow) sdk.Workspace {
+	w := row.Workspace
+	build := convertBuild(row.WorkspaceBuild, row.ProvisionerJob, row.InitiatorName, row.TemplateVersionNumber)
+	return sdk.Workspace{
+		ID: w.ID, Name: w.Name, OwnerID: w.OwnerID, OwnerName: row.OwnerName,
+		TemplateID: w.TemplateID, TemplateName: row.TemplateName,
+		Status:      workspaceStatus(row.WorkspaceBuild.Transition, build.Job.Status),
+		Outdated:    row.TemplateActiveVersionID != nil && *row.TemplateActiveVersionID != row.WorkspaceBuild.TemplateVersionID,
+		LatestBuild: build,
+		CreatedAt:   w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 }

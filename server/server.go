@@ -5,14 +5,19 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"den/provisioner"
+	"den/provisionerd"
+	"den/pubsub"
 	"den/sdk"
 	"den/server/httpapi"
 	"den/server/httpmw"
@@ -41,6 +46,16 @@ type Options struct {
 	// no limit.
 	LoginAttemptsPerAccount int
 	LoginAttemptsPerAddress int
+	// Provisioners run jobs in ProvisionerDaemons in-process daemons
+	// (default 3; negative: none, for external daemons only).
+	Provisioners       map[string]provisioner.Provisioner
+	ProvisionerDaemons int
+	// JobHeartbeat is how often daemons heartbeat (default 5 s); a running
+	// job silent for JobTimeout (default 30 s) is failed.
+	JobHeartbeat time.Duration
+	JobTimeout   time.Duration
+	// MaxArchiveBytes bounds an uploaded template archive; default 16 MiB.
+	MaxArchiveBytes int64
 }
 
 // Server is the control plane's HTTP side.
@@ -51,6 +66,10 @@ type Server struct {
 	router         chi.Router
 	accountLimiter *ratelimit.Limiter
 	addressLimiter *ratelimit.Limiter
+	pubsub         *pubsub.Listener
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
 }
 
 // New builds a Server.
@@ -69,15 +88,47 @@ func New(opts Options) *Server {
 	opts.MaxTokenLifetime = orDefault(opts.MaxTokenLifetime, 365*24*time.Hour)
 	opts.LoginAttemptsPerAccount = orDefault(opts.LoginAttemptsPerAccount, 10)
 	opts.LoginAttemptsPerAddress = orDefault(opts.LoginAttemptsPerAddress, 60)
+	opts.ProvisionerDaemons = orDefault(opts.ProvisionerDaemons, 3)
+	opts.JobHeartbeat = orDefault(opts.JobHeartbeat, 5*time.Second)
+	opts.JobTimeout = orDefault(opts.JobTimeout, 30*time.Second)
+	opts.MaxArchiveBytes = orDefault(opts.MaxArchiveBytes, 16<<20)
 	s := &Server{
 		opts:           opts,
 		logger:         opts.Logger,
 		store:          store.New(opts.DB),
 		accountLimiter: ratelimit.New(opts.LoginAttemptsPerAccount, time.Minute, opts.Now),
 		addressLimiter: ratelimit.New(opts.LoginAttemptsPerAddress, time.Minute, opts.Now),
+		pubsub:         pubsub.NewListener(opts.DB.Config().ConnConfig.ConnString(), opts.Logger.With("subsystem", "pubsub")),
 	}
 	s.router = s.routes()
+	s.start()
 	return s
+}
+
+// start runs the background work: the pubsub listener, the in-process
+// provisioner daemons and the reaper of stale jobs. Close stops it.
+func (s *Server) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done.Go(func() { s.pubsub.Run(ctx) })
+	s.done.Go(func() { s.reapStaleJobs(ctx) })
+	if len(s.opts.Provisioners) == 0 {
+		return
+	}
+	for i := range max(s.opts.ProvisionerDaemons, 0) {
+		d := provisionerd.New(provisionerd.Options{
+			Name:              fmt.Sprintf("builtin-%d", i+1),
+			Coordinator:       coordinator{s: s},
+			Provisioners:      s.opts.Provisioners,
+			Logger:            s.logger.With("subsystem", "provisionerd"),
+			HeartbeatInterval: s.opts.JobHeartbeat,
+		})
+		s.done.Go(func() {
+			if err := d.Run(ctx); err != nil {
+				s.logger.Error("provisioner daemon stopped", "error", err)
+			}
+		})
+	}
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -119,8 +170,34 @@ func (s *Server) routes() chi.Router {
 			r.Post("/users/logout", s.logout)
 			r.Get("/users", s.listUsers)
 			r.Post("/users", s.createUser)
+			r.Post("/files", s.uploadFile)
+			r.Get("/files/{hash}", s.downloadFile)
+			r.Get("/templates", s.listTemplates)
+			r.Post("/templates/{template}/versions", s.createTemplateVersion)
+			r.Route("/templates/{template}", func(r chi.Router) {
+				r.Use(httpmw.LoadTemplate(s.store, s.logger))
+				r.Get("/", s.getTemplate)
+				r.Delete("/", s.deleteTemplate)
+				r.Get("/versions", s.listTemplateVersions)
+				r.Get("/versions/{version}", s.getTemplateVersion)
+			})
+			r.Get("/workspaces", s.listWorkspaces)
+			r.Route("/workspaces/{workspace}", func(r chi.Router) {
+				r.Use(httpmw.LoadWorkspace(s.store, s.logger))
+				r.Get("/", s.getWorkspace)
+				r.Get("/builds", s.listBuilds)
+				r.Post("/builds", s.createBuild)
+				r.Get("/builds/{number}", s.getBuild)
+			})
+			r.Route("/jobs/{job}", func(r chi.Router) {
+				r.Use(httpmw.LoadJob(s.store, s.logger))
+				r.Get("/", s.getJob)
+				r.Get("/logs", s.jobLogs)
+			})
 			r.Route("/users/{user}", func(r chi.Router) {
 				r.Use(httpmw.LoadUser(s.store, s.logger))
+				r.Post("/workspaces", s.createWorkspace)
+				r.With(httpmw.LoadUserWorkspace(s.store, s.logger)).Get("/workspaces/{workspace}", s.getWorkspace)
 				r.Get("/", s.getUser)
 				r.Delete("/", s.deleteUser)
 				r.Put("/status", s.updateUserStatus)
@@ -134,6 +211,14 @@ func (s *Server) routes() chi.Router {
 	return r
 }
 
-// Close releases what the server holds. The database pool belongs to the
-// caller.
-func (s *Server) Close(context.Context) error { return nil }
+// Coordinator is the job queue's side of provisionerd, for daemons that run
+// beside the server rather than in it.
+func (s *Server) Coordinator() provisionerd.Coordinator { return coordinator{s: s} }
+
+// Close stops the background work, canceling jobs in flight (they are
+// reported as interrupted), and waits for it. The database pool belongs to
+// the caller.
+func (s *Server) Close() {
+	s.cancel()
+	s.done.Wait()
+}

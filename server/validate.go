@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"den/sdk"
@@ -13,6 +14,7 @@ import (
 
 var (
 	usernameRE  = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$`)
+	nameRE      = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
 	tokenNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 )
 
@@ -38,6 +40,19 @@ func (v *validations) username(field, name string) {
 		v.add(field, "may contain only letters, digits and hyphens, and must start and end with a letter or digit")
 	case strings.EqualFold(name, sdk.Me):
 		v.add(field, "%q is reserved", name)
+	}
+}
+
+// name checks a template or workspace name: a DNS label of at most 32
+// characters, so it can name containers and hosts.
+func (v *validations) name(field, name, what string) {
+	switch {
+	case name == "":
+		v.add(field, "is required")
+	case len(name) > 32:
+		v.add(field, "must be at most 32 characters")
+	case !nameRE.MatchString(name):
+		v.add(field, "a %s name may contain only lowercase letters, digits and hyphens, and must start with a letter and end with a letter or digit", what)
 	}
 }
 
@@ -87,6 +102,8 @@ func (v *validations) tokenName(field, name string) {
 		v.add(field, "may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit")
 	}
 }
+
+func quote(s string) string { return strconv.Quote(s) }
 
 func roleList() string {
 	s := make([]string, len(sdk.Roles))

@@ -35,6 +35,12 @@ const (
 	ResourceUserRoles Resource = "user_roles"
 	// ResourceAPIKey is a user's API token; OwnerID is the user.
 	ResourceAPIKey Resource = "api_key"
+	// ResourceTemplate is a template and its versions.
+	ResourceTemplate Resource = "template"
+	// ResourceFile is an uploaded template archive.
+	ResourceFile Resource = "file"
+	// ResourceWorkspace is a workspace and its builds; OwnerID is its owner.
+	ResourceWorkspace Resource = "workspace"
 )
 
 // Subject is the signed-in user asking.
@@ -91,6 +97,17 @@ func allowed(s Subject, a Action, o Object) bool {
 			return true
 		}
 		return (a == ActionRead || a == ActionDelete) && has(s.Roles, sdk.RoleUserAdmin) && !has(o.Roles, sdk.RoleOwner)
+	case ResourceTemplate:
+		// Everyone sees templates, to create workspaces from them.
+		return a == ActionRead || has(s.Roles, sdk.RoleTemplateAdmin)
+	case ResourceFile:
+		return has(s.Roles, sdk.RoleTemplateAdmin)
+	case ResourceWorkspace:
+		// A workspace is its owner's; template admins and auditors see all.
+		if self {
+			return true
+		}
+		return a == ActionRead && hasAny(s.Roles, sdk.RoleTemplateAdmin, sdk.RoleAuditor)
 	}
 	return false
 }

@@ -37,6 +37,15 @@ func TestAuthorize(t *testing.T) {
 		{"member reads other's tokens", sub(), ActionRead, Object{Type: ResourceAPIKey, OwnerID: other}, false},
 		{"user-admin revokes member token", sub(sdk.RoleUserAdmin), ActionDelete, Object{Type: ResourceAPIKey, OwnerID: other}, true},
 		{"user-admin mints member token", sub(sdk.RoleUserAdmin), ActionCreate, Object{Type: ResourceAPIKey, OwnerID: other}, false},
+		{"member reads template", sub(), ActionRead, Object{Type: ResourceTemplate}, true},
+		{"member pushes template", sub(), ActionCreate, Object{Type: ResourceTemplate}, false},
+		{"template-admin pushes template", sub(sdk.RoleTemplateAdmin), ActionCreate, Object{Type: ResourceTemplate}, true},
+		{"member uploads file", sub(), ActionCreate, Object{Type: ResourceFile}, false},
+		{"member creates own workspace", sub(), ActionCreate, Object{Type: ResourceWorkspace, OwnerID: me}, true},
+		{"member creates workspace for other", sub(), ActionCreate, Object{Type: ResourceWorkspace, OwnerID: other}, false},
+		{"member stops other's workspace", sub(), ActionUpdate, Object{Type: ResourceWorkspace, OwnerID: other}, false},
+		{"auditor reads other's workspace", sub(sdk.RoleAuditor), ActionRead, Object{Type: ResourceWorkspace, OwnerID: other}, true},
+		{"template-admin stops other's workspace", sub(sdk.RoleTemplateAdmin), ActionUpdate, Object{Type: ResourceWorkspace, OwnerID: other}, false},
 		{"unknown resource", sub(sdk.RoleUserAdmin), ActionRead, Object{Type: "nope", OwnerID: me}, false},
 	} {
 		err := Authorize(tc.s, tc.a, tc.o)

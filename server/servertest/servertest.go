@@ -3,16 +3,23 @@
 package servertest
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"sort"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"den/dbtest"
+	"den/provisioner"
+	"den/provisioner/fake"
 	"den/sdk"
 	"den/server"
 	"den/store"
@@ -26,10 +33,14 @@ type Server struct {
 	URL    *url.URL
 	Server *server.Server
 	DB     *pgxpool.Pool
+	// Fake is the provisioner the server's daemons run, unless a test set
+	// its own provisioners.
+	Fake *fake.Provisioner
 }
 
 // New starts a server on a fresh database. opts may adjust the options;
-// login rate limits are off unless a test sets them.
+// login rate limits are off unless a test sets them, and templates are built
+// by the fake provisioner (as "docker") with quick heartbeats.
 func New(t testing.TB, opts ...func(*server.Options)) *Server {
 	t.Helper()
 	ctx := context.Background()
@@ -38,11 +49,14 @@ func New(t testing.TB, opts ...func(*server.Options)) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	fp := &fake.Provisioner{}
 	o := server.Options{
 		DB:                      pool,
 		Logger:                  logger(t),
 		LoginAttemptsPerAccount: -1,
 		LoginAttemptsPerAddress: -1,
+		Provisioners:            map[string]provisioner.Provisioner{"docker": fp},
+		JobHeartbeat:            100 * time.Millisecond,
 	}
 	for _, f := range opts {
 		f(&o)
@@ -53,8 +67,11 @@ func New(t testing.TB, opts ...func(*server.Options)) *Server {
 	srv := server.New(o)
 	hs.Config.Handler = srv
 	hs.Start()
-	t.Cleanup(hs.Close)
-	return &Server{URL: u, Server: srv, DB: pool}
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	return &Server{URL: u, Server: srv, DB: pool, Fake: fp}
 }
 
 func logger(t testing.TB) *slog.Logger {
@@ -99,4 +116,81 @@ func (s *Server) CreateUser(t testing.TB, admin *sdk.Client, username string, ro
 	c := s.Client()
 	c.SessionToken = resp.SessionToken
 	return c, u
+}
+
+// PushTemplate uploads the files (name → content) as a new version of
+// template name and waits for its import. It fails the test when the upload
+// or the import fails.
+func (s *Server) PushTemplate(t testing.TB, c *sdk.Client, name string, files map[string]string) sdk.TemplateVersion {
+	t.Helper()
+	v, err := s.TryPushTemplate(t, c, name, files)
+	if err != nil {
+		t.Fatalf("push template %s: %v", name, err)
+	}
+	if v.Job.Status != sdk.JobSucceeded {
+		t.Fatalf("import of template %s: %s: %s", name, v.Job.Status, v.Job.Error)
+	}
+	return v
+}
+
+// TryPushTemplate pushes and waits for the import, returning the version as
+// it ended (its Job says how).
+func (s *Server) TryPushTemplate(t testing.TB, c *sdk.Client, name string, files map[string]string) (sdk.TemplateVersion, error) {
+	t.Helper()
+	ctx := context.Background()
+	up, err := c.Upload(ctx, Tar(t, files))
+	if err != nil {
+		return sdk.TemplateVersion{}, err
+	}
+	v, err := c.CreateTemplateVersion(ctx, name, sdk.CreateTemplateVersionRequest{FileHash: up.Hash})
+	if err != nil {
+		return v, err
+	}
+	v.Job = WaitJob(t, c, v.Job.ID)
+	return v, nil
+}
+
+// WaitJob follows a job to its end and returns it.
+func WaitJob(t testing.TB, c *sdk.Client, id uuid.UUID) sdk.ProvisionerJob {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var job sdk.ProvisionerJob
+	err := c.JobLogs(ctx, id, 0, true, func(ev sdk.JobEvent) error {
+		if ev.Job != nil {
+			job = *ev.Job
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("follow job %s: %v", id, err)
+	}
+	if !job.Status.Done() {
+		t.Fatalf("job %s: the log stream ended while the job is %s", id, job.Status)
+	}
+	return job
+}
+
+// Tar makes a template archive of files (name → content).
+func Tar(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[n])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

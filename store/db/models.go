@@ -21,6 +21,64 @@ type ApiKey struct {
 	LastUsedAt   time.Time
 }
 
+type File struct {
+	Hash      string
+	Data      []byte
+	CreatedBy uuid.UUID
+	CreatedAt time.Time
+}
+
+type ProvisionerJob struct {
+	ID          uuid.UUID
+	Type        string
+	Provisioner string
+	FileHash    string
+	WorkspaceID *uuid.UUID
+	InitiatorID uuid.UUID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	StartedAt   *time.Time
+	CanceledAt  *time.Time
+	CompletedAt *time.Time
+	Error       *string
+	WorkerName  string
+}
+
+type ProvisionerJobLog struct {
+	ID        int64
+	JobID     uuid.UUID
+	CreatedAt time.Time
+	Level     string
+	Stage     string
+	Output    string
+}
+
+type Template struct {
+	ID              uuid.UUID
+	Name            string
+	Description     string
+	Provisioner     string
+	ActiveVersionID *uuid.UUID
+	CreatedBy       uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Deleted         bool
+}
+
+type TemplateVersion struct {
+	ID               uuid.UUID
+	TemplateID       uuid.UUID
+	Number           int32
+	Message          string
+	FileHash         string
+	JobID            uuid.UUID
+	Parameters       []byte
+	Description      string
+	ActivateOnImport bool
+	CreatedBy        uuid.UUID
+	CreatedAt        time.Time
+}
+
 type User struct {
 	ID             uuid.UUID
 	Username       string
@@ -32,4 +90,37 @@ type User struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	LastSeenAt     *time.Time
+}
+
+type Workspace struct {
+	ID         uuid.UUID
+	OwnerID    uuid.UUID
+	TemplateID uuid.UUID
+	Name       string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Deleted    bool
+}
+
+type WorkspaceAgent struct {
+	ID          uuid.UUID
+	WorkspaceID uuid.UUID
+	BuildID     uuid.UUID
+	HashedToken []byte
+	CreatedAt   time.Time
+}
+
+type WorkspaceBuild struct {
+	ID                uuid.UUID
+	WorkspaceID       uuid.UUID
+	Number            int32
+	Transition        string
+	TemplateVersionID uuid.UUID
+	Parameters        []byte
+	InitiatorID       uuid.UUID
+	JobID             uuid.UUID
+	Orphan            bool
+	ProvisionerState  []byte
+	Resources         []byte
+	CreatedAt         time.Time
 }

@@ -6,34 +6,89 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
 
 type Querier interface {
+	// Takes the oldest pending job for one of the provisioners, skipping jobs
+	// other daemons hold and build jobs whose workspace has an earlier job that
+	// has not completed.
+	AcquireProvisionerJob(ctx context.Context, arg AcquireProvisionerJobParams) (ProvisionerJob, error)
+	ActivateTemplateVersion(ctx context.Context, arg ActivateTemplateVersionParams) error
+	// A pending job is done at once; a running one is told at its next heartbeat.
+	CancelProvisionerJob(ctx context.Context, id uuid.UUID) (ProvisionerJob, error)
+	CompleteProvisionerJob(ctx context.Context, arg CompleteProvisionerJobParams) (ProvisionerJob, error)
+	// How many pending jobs were queued before this one.
+	CountJobsAhead(ctx context.Context, id uuid.UUID) (int64, error)
 	CountUsers(ctx context.Context) (int64, error)
+	CountWorkspacesByTemplate(ctx context.Context, templateID uuid.UUID) (int64, error)
 	DeleteAPIKey(ctx context.Context, id string) error
 	DeleteAPIKeysByUser(ctx context.Context, userID uuid.UUID) error
 	DeleteExpiredAPIKeys(ctx context.Context) (int64, error)
+	// Fails running jobs whose daemon stopped heartbeating.
+	FailStaleProvisionerJobs(ctx context.Context, staleBefore time.Time) ([]ProvisionerJob, error)
 	GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error)
+	GetFile(ctx context.Context, hash string) (File, error)
+	GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error)
+	// The state the last build before this one left, to hand to the provisioner.
+	GetPreviousBuildState(ctx context.Context, arg GetPreviousBuildStateParams) ([]byte, error)
+	GetProvisionerJob(ctx context.Context, id uuid.UUID) (ProvisionerJob, error)
+	GetProvisionerJobLogsAfter(ctx context.Context, arg GetProvisionerJobLogsAfterParams) ([]ProvisionerJobLog, error)
+	GetTemplateByID(ctx context.Context, id uuid.UUID) (Template, error)
+	GetTemplateByName(ctx context.Context, name string) (Template, error)
+	GetTemplateVersionByID(ctx context.Context, id uuid.UUID) (TemplateVersion, error)
+	GetTemplateVersionByJobID(ctx context.Context, jobID uuid.UUID) (TemplateVersion, error)
+	GetTemplateVersionByNumber(ctx context.Context, arg GetTemplateVersionByNumberParams) (TemplateVersion, error)
 	GetTokenByName(ctx context.Context, arg GetTokenByNameParams) (ApiKey, error)
 	GetUserByID(ctx context.Context, id uuid.UUID) (User, error)
+	// Deleted users too: they still own old workspaces.
+	GetUserByIDAny(ctx context.Context, id uuid.UUID) (User, error)
 	// The login is a username or an email address.
 	GetUserByLogin(ctx context.Context, login string) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID) (WorkspaceBuild, error)
+	GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspaceBuildByNumberParams) (WorkspaceBuild, error)
+	GetWorkspaceByID(ctx context.Context, id uuid.UUID) (Workspace, error)
+	GetWorkspaceByOwnerAndName(ctx context.Context, arg GetWorkspaceByOwnerAndNameParams) (Workspace, error)
+	// Keeps a running job alive; returns whether it was asked to cancel.
+	HeartbeatProvisionerJob(ctx context.Context, id uuid.UUID) (bool, error)
 	InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (ApiKey, error)
+	InsertFile(ctx context.Context, arg InsertFileParams) error
+	InsertProvisionerJob(ctx context.Context, arg InsertProvisionerJobParams) (ProvisionerJob, error)
+	InsertProvisionerJobLogs(ctx context.Context, arg InsertProvisionerJobLogsParams) ([]int64, error)
+	InsertTemplate(ctx context.Context, arg InsertTemplateParams) (Template, error)
+	InsertTemplateVersion(ctx context.Context, arg InsertTemplateVersionParams) (TemplateVersion, error)
 	InsertUser(ctx context.Context, arg InsertUserParams) (User, error)
+	InsertWorkspace(ctx context.Context, arg InsertWorkspaceParams) (Workspace, error)
+	InsertWorkspaceAgent(ctx context.Context, arg InsertWorkspaceAgentParams) error
+	InsertWorkspaceBuild(ctx context.Context, arg InsertWorkspaceBuildParams) (WorkspaceBuild, error)
+	ListTemplateVersions(ctx context.Context, templateID uuid.UUID) ([]ListTemplateVersionsRow, error)
+	ListTemplates(ctx context.Context) ([]ListTemplatesRow, error)
 	ListTokensByUser(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error)
+	// Live workspaces, all or one owner's or one, each with its latest build.
+	ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error)
+	LockTemplate(ctx context.Context, id uuid.UUID) error
 	// Serializes first-user creation: held until the transaction ends.
 	LockUsers(ctx context.Context) error
+	LockWorkspace(ctx context.Context, id uuid.UUID) error
+	NextTemplateVersionNumber(ctx context.Context, templateID uuid.UUID) (int32, error)
+	// Delivered to listeners only if the transaction commits (see package pubsub).
+	Notify(ctx context.Context, arg NotifyParams) error
+	SoftDeleteTemplate(ctx context.Context, id uuid.UUID) error
 	SoftDeleteUser(ctx context.Context, id uuid.UUID) error
+	SoftDeleteWorkspace(ctx context.Context, id uuid.UUID) error
 	UpdateAPIKeyExpiry(ctx context.Context, arg UpdateAPIKeyExpiryParams) error
 	UpdateAPIKeyLastUsed(ctx context.Context, arg UpdateAPIKeyLastUsedParams) error
+	UpdateTemplateVersionImport(ctx context.Context, arg UpdateTemplateVersionImportParams) error
 	UpdateUserLastSeen(ctx context.Context, arg UpdateUserLastSeenParams) error
 	UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) error
 	UpdateUserRoles(ctx context.Context, arg UpdateUserRolesParams) (User, error)
 	UpdateUserStatus(ctx context.Context, arg UpdateUserStatusParams) (User, error)
+	UpdateWorkspaceBuildResult(ctx context.Context, arg UpdateWorkspaceBuildResultParams) error
 }
 
 var _ Querier = (*Queries)(nil)

@@ -45,6 +45,29 @@ func (q *Queries) GetUserByID(ctx context.Context, id uuid.UUID) (User, error) {
 	return i, err
 }
 
+const getUserByIDAny = `-- name: GetUserByIDAny :one
+SELECT id, username, email, hashed_password, roles, status, deleted, created_at, updated_at, last_seen_at FROM users WHERE id = $1
+`
+
+// Deleted users too: they still own old workspaces.
+func (q *Queries) GetUserByIDAny(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUserByIDAny, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Username,
+		&i.Email,
+		&i.HashedPassword,
+		&i.Roles,
+		&i.Status,
+		&i.Deleted,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.LastSeenAt,
+	)
+	return i, err
+}
+
 const getUserByLogin = `-- name: GetUserByLogin :one
 SELECT id, username, email, hashed_password, roles, status, deleted, created_at, updated_at, last_seen_at FROM users
 WHERE (lower(username) = lower($1) OR lower(email) = lower($1)) AND NOT deleted

@@ -44,3 +44,7 @@ UPDATE users SET deleted = true, status = 'suspended', updated_at = now() WHERE 
 -- name: LockUsers :exec
 -- Serializes first-user creation: held until the transaction ends.
 SELECT pg_advisory_xact_lock(7);
+
+-- name: GetUserByIDAny :one
+-- Deleted users too: they still own old workspaces.
+SELECT * FROM users WHERE id = $1;

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"den/sdk"
+)
+
+// errJobFailed marks a job that ended badly after its log was shown.
+type errJobFailed struct {
+	what string
+	job  sdk.ProvisionerJob
+}
+
+func (e *errJobFailed) Error() string {
+	if e.job.Status == sdk.JobCanceled {
+		return e.what + " was canceled"
+	}
+	return e.what + " failed: " + e.job.Error
+}
+
+// followJob prints a job's log as it happens, one header per stage, until
+// the job is done, and returns an error when it did not succeed.
+func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, what string) (sdk.ProvisionerJob, error) {
+	var (
+		stage   string
+		job     sdk.ProvisionerJob
+		started = time.Now()
+		waiting bool
+	)
+	err := c.JobLogs(ctx, id, 0, true, func(ev sdk.JobEvent) error {
+		if ev.Log != nil {
+			if ev.Log.Stage != stage {
+				stage = ev.Log.Stage
+				fmt.Fprintf(w, "==> %s\n", stage)
+			}
+			prefix := "    "
+			if ev.Log.Level == "warn" || ev.Log.Level == "error" {
+				prefix = "    " + ev.Log.Level + ": "
+			}
+			fmt.Fprintf(w, "%s%s\n", prefix, ev.Log.Output)
+		}
+		if ev.Job != nil {
+			job = *ev.Job
+			if job.Status == sdk.JobPending && !waiting {
+				waiting = true
+				fmt.Fprintf(w, "==> Waiting for a provisioner (%s in the queue)\n", ordinal(job.QueuePosition))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return job, fmt.Errorf("stopped watching; %s goes on on the server", what)
+		}
+		return job, err
+	}
+	if job.Status != sdk.JobSucceeded {
+		return job, &errJobFailed{what: what, job: job}
+	}
+	_ = started
+	return job, nil
+}
+
+func ordinal(n int) string {
+	if n <= 0 {
+		return "next"
+	}
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// took renders a job's duration.
+func took(j sdk.ProvisionerJob) string {
+	if j.CompletedAt == nil {
+		return ""
+	}
+	from := j.CreatedAt
+	d := j.CompletedAt.Sub(from)
+	if d < 10*time.Second {
+		return fmt.Sprintf(" in %.1fs", d.Seconds())
+	}
+	return " in " + d.Round(time.Second).String()
+}

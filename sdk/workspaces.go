@@ -1,0 +1,158 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// WorkspaceStatus is where a workspace stands, from its latest build.
+type WorkspaceStatus string
+
+// The workspace statuses.
+const (
+	WorkspacePending   WorkspaceStatus = "pending"
+	WorkspaceStarting  WorkspaceStatus = "starting"
+	WorkspaceRunning   WorkspaceStatus = "running"
+	WorkspaceStopping  WorkspaceStatus = "stopping"
+	WorkspaceStopped   WorkspaceStatus = "stopped"
+	WorkspaceFailed    WorkspaceStatus = "failed"
+	WorkspaceCanceling WorkspaceStatus = "canceling"
+	WorkspaceCanceled  WorkspaceStatus = "canceled"
+	WorkspaceDeleting  WorkspaceStatus = "deleting"
+	WorkspaceDeleted   WorkspaceStatus = "deleted"
+)
+
+// Transition is what a build does to a workspace.
+type Transition string
+
+// The transitions.
+const (
+	TransitionStart  Transition = "start"
+	TransitionStop   Transition = "stop"
+	TransitionDelete Transition = "delete"
+)
+
+// Workspace is a developer's environment made from a template.
+type Workspace struct {
+	ID           uuid.UUID       `json:"id"`
+	Name         string          `json:"name"`
+	OwnerID      uuid.UUID       `json:"owner_id"`
+	OwnerName    string          `json:"owner_name"`
+	TemplateID   uuid.UUID       `json:"template_id"`
+	TemplateName string          `json:"template_name"`
+	Status       WorkspaceStatus `json:"status"`
+	// Outdated is true when the latest build used a version other than the
+	// template's active one.
+	Outdated    bool           `json:"outdated"`
+	LatestBuild WorkspaceBuild `json:"latest_build"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+}
+
+// WorkspaceBuild is one transition of a workspace.
+type WorkspaceBuild struct {
+	ID                    uuid.UUID           `json:"id"`
+	WorkspaceID           uuid.UUID           `json:"workspace_id"`
+	Number                int32               `json:"number"`
+	Transition            Transition          `json:"transition"`
+	TemplateVersionID     uuid.UUID           `json:"template_version_id"`
+	TemplateVersionNumber int32               `json:"template_version_number"`
+	Parameters            []ParameterValue    `json:"parameters"`
+	InitiatorName         string              `json:"initiator_name"`
+	Orphan                bool                `json:"orphan,omitempty"`
+	Resources             []WorkspaceResource `json:"resources"`
+	Job                   ProvisionerJob      `json:"job"`
+	CreatedAt             time.Time           `json:"created_at"`
+}
+
+// WorkspaceResource is a piece of a workspace's infrastructure.
+type WorkspaceResource struct {
+	Type       string            `json:"type"`
+	Name       string            `json:"name"`
+	ID         string            `json:"id"`
+	Persistent bool              `json:"persistent"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// CreateWorkspaceRequest makes a workspace and its first (start) build.
+type CreateWorkspaceRequest struct {
+	Name     string `json:"name"`
+	Template string `json:"template"`
+	// Parameters may leave out parameters that have a default.
+	Parameters []ParameterValue `json:"parameters,omitempty"`
+}
+
+// CreateWorkspaceBuildRequest asks for a transition. For start, a template
+// version (to update) and changed parameter values may be given.
+type CreateWorkspaceBuildRequest struct {
+	Transition        Transition       `json:"transition"`
+	TemplateVersionID *uuid.UUID       `json:"template_version_id,omitempty"`
+	Parameters        []ParameterValue `json:"parameters,omitempty"`
+	// Orphan, for delete, forgets the workspace without removing its
+	// infrastructure.
+	Orphan bool `json:"orphan,omitempty"`
+}
+
+// WorkspaceFilter narrows a workspace list.
+type WorkspaceFilter struct {
+	// Owner is a username, or empty for every workspace the caller may see.
+	Owner string
+}
+
+// CreateWorkspace makes a workspace for user (a username, ID or Me).
+func (c *Client) CreateWorkspace(ctx context.Context, user string, req CreateWorkspaceRequest) (Workspace, error) {
+	var w Workspace
+	err := c.do(ctx, http.MethodPost, APIPrefix+"/users/"+pathEscape(user)+"/workspaces", req, &w)
+	return w, err
+}
+
+// Workspaces lists workspaces.
+func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace, error) {
+	q := url.Values{}
+	if f.Owner != "" {
+		q.Set("owner", f.Owner)
+	}
+	var ws []Workspace
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces?"+q.Encode(), nil, &ws)
+	return ws, err
+}
+
+// WorkspaceByName returns a user's workspace.
+func (c *Client) WorkspaceByName(ctx context.Context, user, name string) (Workspace, error) {
+	var w Workspace
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/users/"+pathEscape(user)+"/workspaces/"+pathEscape(name), nil, &w)
+	return w, err
+}
+
+// Workspace returns a workspace by ID.
+func (c *Client) Workspace(ctx context.Context, id uuid.UUID) (Workspace, error) {
+	var w Workspace
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces/"+id.String(), nil, &w)
+	return w, err
+}
+
+// CreateWorkspaceBuild starts a transition of a workspace.
+func (c *Client) CreateWorkspaceBuild(ctx context.Context, id uuid.UUID, req CreateWorkspaceBuildRequest) (WorkspaceBuild, error) {
+	var b WorkspaceBuild
+	err := c.do(ctx, http.MethodPost, APIPrefix+"/workspaces/"+id.String()+"/builds", req, &b)
+	return b, err
+}
+
+// WorkspaceBuilds lists a workspace's builds, newest first.
+func (c *Client) WorkspaceBuilds(ctx context.Context, id uuid.UUID) ([]WorkspaceBuild, error) {
+	var bs []WorkspaceBuild
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces/"+id.String()+"/builds", nil, &bs)
+	return bs, err
+}
+
+// WorkspaceBuild returns one build by number.
+func (c *Client) WorkspaceBuild(ctx context.Context, id uuid.UUID, number int32) (WorkspaceBuild, error) {
+	var b WorkspaceBuild
+	err := c.do(ctx, http.MethodGet, fmt.Sprintf("%s/workspaces/%s/builds/%d", APIPrefix, id, number), nil, &b)
+	return b, err
+}

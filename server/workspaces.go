@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"time"
+
+	"github.com/google/uuid"
+
+	"den/provisionerd"
+	"den/sdk"
+	"den/server/httpapi"
+	"den/server/httpmw"
+	"den/server/policy"
+	"den/store"
+	"den/store/db"
+)
+
+func workspaceObject(w db.Workspace) policy.Object {
+	return policy.Object{Type: policy.ResourceWorkspace, OwnerID: w.OwnerID}
+}
+
+// createWorkspace makes a workspace for the user in the path, with its
+// first build (start) and that build's job, in one transaction.
+func (s *Server) createWorkspace(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	owner := httpmw.UserParam(ctx)
+	if !s.authorize(w, r, policy.ActionCreate, policy.Object{Type: policy.ResourceWorkspace, OwnerID: owner.ID}) {
+		return
+	}
+	var req sdk.CreateWorkspaceRequest
+	if !httpapi.Read(w, r, &req) {
+		return
+	}
+	var v validations
+	v.name("name", req.Name, "workspace")
+	if req.Template == "" {
+		v.add("template", "is required; `den templates list` shows the templates")
+	}
+	if len(v) > 0 {
+		httpapi.Invalid(w, v...)
+		return
+	}
+	tmpl, err := s.store.GetTemplateByName(ctx, req.Template)
+	if store.IsNotFound(err) {
+		httpapi.Invalid(w, sdk.ValidationError{Field: "template", Detail: "there is no template named " + quote(req.Template) + "; `den templates list` shows the templates"})
+		return
+	}
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	if tmpl.ActiveVersionID == nil {
+		httpapi.Invalid(w, sdk.ValidationError{Field: "template", Detail: "template " + quote(tmpl.Name) + " has no working version yet; push one with `den templates push`"})
+		return
+	}
+	version, err := s.store.GetTemplateVersionByID(ctx, *tmpl.ActiveVersionID)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	params, err := decodeParameters(version.Parameters)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	values, v := resolveParameters(params, req.Parameters, nil)
+	if len(v) > 0 {
+		httpapi.Invalid(w, v...)
+		return
+	}
+	actor, _ := httpmw.ActorFrom(ctx)
+	var ws db.Workspace
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		var err error
+		ws, err = tx.InsertWorkspace(ctx, db.InsertWorkspaceParams{ID: uuid.New(), OwnerID: owner.ID, TemplateID: tmpl.ID, Name: req.Name})
+		if err != nil {
+			return err
+		}
+		_, err = s.insertBuild(ctx, tx, ws, buildSpec{
+			transition: sdk.TransitionStart, version: version, values: values, initiator: actor.User.ID, number: 1,
+		})
+		return err
+	})
+	if store.IsUniqueViolation(err, "workspaces_owner_name_key") {
+		httpapi.WriteError(w, http.StatusConflict, sdk.Error{
+			Message:     owner.Username + " already has a workspace named " + quote(req.Name),
+			Validations: []sdk.ValidationError{{Field: "name", Detail: "is taken; choose another name"}},
+		})
+		return
+	}
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	s.logger.Info("created workspace", "owner", owner.Username, "workspace", ws.Name, "template", tmpl.Name)
+	s.writeWorkspace(w, r, ws.ID, http.StatusCreated)
+}
+
+// buildSpec is what a new build is made of.
+type buildSpec struct {
+	transition sdk.Transition
+	version    db.TemplateVersion
+	values     []sdk.ParameterValue
+	initiator  uuid.UUID
+	number     int32
+	orphan     bool
+}
+
+// insertBuild records a build and its job, and wakes the daemons. An orphan
+// delete needs no provisioner: its job is done at once and the workspace is
+// forgotten.
+func (s *Server) insertBuild(ctx context.Context, tx store.Store, ws db.Workspace, b buildSpec) (db.WorkspaceBuild, error) {
+	rawValues, err := json.Marshal(b.values)
+	if err != nil {
+		return db.WorkspaceBuild{}, err
+	}
+	tmpl, err := tx.GetTemplateByID(ctx, ws.TemplateID)
+	if err != nil {
+		return db.WorkspaceBuild{}, err
+	}
+	job, err := tx.InsertProvisionerJob(ctx, db.InsertProvisionerJobParams{
+		ID: uuid.New(), Type: string(provisionerd.JobWorkspaceBuild), Provisioner: tmpl.Provisioner,
+		FileHash: b.version.FileHash, WorkspaceID: &ws.ID, InitiatorID: b.initiator,
+	})
+	if err != nil {
+		return db.WorkspaceBuild{}, err
+	}
+	build, err := tx.InsertWorkspaceBuild(ctx, db.InsertWorkspaceBuildParams{
+		ID: uuid.New(), WorkspaceID: ws.ID, Number: b.number, Transition: string(b.transition),
+		TemplateVersionID: b.version.ID, Parameters: rawValues, InitiatorID: b.initiator, JobID: job.ID, Orphan: b.orphan,
+	})
+	if err != nil {
+		return db.WorkspaceBuild{}, err
+	}
+	if b.orphan {
+		if _, err := tx.InsertProvisionerJobLogs(ctx, db.InsertProvisionerJobLogsParams{
+			JobID: job.ID, CreatedAt: []time.Time{s.opts.Now()}, Level: []string{"warn"}, Stage: []string{"Orphaning"},
+			Output: []string{"Deleted without removing the workspace's infrastructure (--orphan); remove it by hand if it still exists."},
+		}); err != nil {
+			return db.WorkspaceBuild{}, err
+		}
+		if _, err := tx.CompleteProvisionerJob(ctx, db.CompleteProvisionerJobParams{ID: job.ID}); err != nil {
+			return db.WorkspaceBuild{}, err
+		}
+		return build, tx.SoftDeleteWorkspace(ctx, ws.ID)
+	}
+	return build, tx.Notify(ctx, db.NotifyParams{Channel: channelJobPosted, Payload: job.ID.String()})
+}
+
+// writeWorkspace answers with the workspace as the API shows it.
+func (s *Server) writeWorkspace(w http.ResponseWriter, r *http.Request, id uuid.UUID, status int) {
+	rows, err := s.store.ListWorkspaces(r.Context(), db.ListWorkspacesParams{ID: &id})
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	if len(rows) == 0 {
+		// Deleted meanwhile (an orphan delete, say).
+		httpapi.Errorf(w, http.StatusNotFound, "the workspace no longer exists")
+		return
+	}
+	httpapi.Write(w, status, convertWorkspace(rows[0]))
+}
+
+func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
+	ws := httpmw.WorkspaceParam(r.Context())
+	if !s.authorize(w, r, policy.ActionRead, workspaceObject(ws)) {
+		return
+	}
+	s.writeWorkspace(w, r, ws.ID, http.StatusOK)
+}
+
+// listWorkspaces lists the workspaces the actor may see, optionally only
+// one owner's (?owner=USERNAME).
+func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var filter db.ListWorkspacesParams
+	if name := r.URL.Query().Get("owner"); name != "" {
+		var owner db.User
+		var err error
+		if name == sdk.Me {
+			actor, _ := httpmw.ActorFrom(ctx)
+			owner = actor.User
+		} else if owner, err = s.store.GetUserByUsername(ctx, name); store.IsNotFound(err) {
+			httpapi.Write(w, http.StatusOK, []sdk.Workspace{})
+			return
+		} else if err != nil {
+			httpapi.InternalError(w, r, s.logger, err)
+			return
+		}
+		filter.OwnerID = &owner.ID
+	}
+	rows, err := s.store.ListWorkspaces(ctx, filter)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	sub := subject(r)
+	out := []sdk.Workspace{}
+	for _, row := range rows {
+		if policy.Authorize(sub, policy.ActionRead, workspaceObject(row.Workspace)) == nil {
+			out = append(out, convertWorkspace(row))
+		}
+	}
+	httpapi.Write(w, http.StatusOK, out)
+}

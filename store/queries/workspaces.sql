@@ -1,0 +1,71 @@
+-- name: InsertWorkspace :one
+INSERT INTO workspaces (id, owner_id, template_id, name)
+VALUES ($1, $2, $3, $4)
+RETURNING *;
+
+-- name: GetWorkspaceByID :one
+SELECT * FROM workspaces WHERE id = $1;
+
+-- name: GetWorkspaceByOwnerAndName :one
+SELECT * FROM workspaces WHERE owner_id = $1 AND lower(name) = lower(@name) AND NOT deleted;
+
+-- name: SoftDeleteWorkspace :exec
+UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1;
+
+-- name: ListWorkspaces :many
+-- Live workspaces, all or one owner's or one, each with its latest build.
+SELECT sqlc.embed(w), u.username AS owner_name, t.name AS template_name,
+    t.active_version_id AS template_active_version_id,
+    sqlc.embed(b), sqlc.embed(j), v.number AS template_version_number,
+    bu.username AS initiator_name
+FROM workspaces w
+JOIN users u ON u.id = w.owner_id
+JOIN templates t ON t.id = w.template_id
+JOIN workspace_builds b ON b.workspace_id = w.id
+    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+JOIN provisioner_jobs j ON j.id = b.job_id
+JOIN template_versions v ON v.id = b.template_version_id
+JOIN users bu ON bu.id = b.initiator_id
+WHERE NOT w.deleted
+  AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
+  AND (sqlc.narg('id')::uuid IS NULL OR w.id = sqlc.narg('id'))
+ORDER BY lower(u.username), lower(w.name);
+
+-- name: InsertWorkspaceBuild :one
+INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING *;
+
+-- name: GetLatestWorkspaceBuild :one
+SELECT * FROM workspace_builds WHERE workspace_id = $1 ORDER BY number DESC LIMIT 1;
+
+-- name: GetWorkspaceBuildByNumber :one
+SELECT * FROM workspace_builds WHERE workspace_id = $1 AND number = $2;
+
+-- name: GetWorkspaceBuildByJobID :one
+SELECT * FROM workspace_builds WHERE job_id = $1;
+
+-- name: ListWorkspaceBuilds :many
+SELECT sqlc.embed(b), sqlc.embed(j), u.username AS initiator_name, v.number AS template_version_number
+FROM workspace_builds b
+JOIN provisioner_jobs j ON j.id = b.job_id
+JOIN users u ON u.id = b.initiator_id
+JOIN template_versions v ON v.id = b.template_version_id
+WHERE b.workspace_id = @workspace_id
+  AND (sqlc.narg('number')::integer IS NULL OR b.number = sqlc.narg('number'))
+ORDER BY b.number DESC;
+
+-- name: LockWorkspace :exec
+SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE;
+
+-- name: GetPreviousBuildState :one
+-- The state the last build before this one left, to hand to the provisioner.
+SELECT provisioner_state FROM workspace_builds
+WHERE workspace_id = $1 AND number < $2 AND provisioner_state IS NOT NULL
+ORDER BY number DESC LIMIT 1;
+
+-- name: UpdateWorkspaceBuildResult :exec
+UPDATE workspace_builds SET provisioner_state = $2, resources = $3 WHERE id = $1;
+
+-- name: InsertWorkspaceAgent :exec
+INSERT INTO workspace_agents (id, workspace_id, build_id, hashed_token) VALUES ($1, $2, $3, $4);
