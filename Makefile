@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X den/buildinfo.version=$(VERSION)
 SQLC_VERSION := v1.31.1
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build run test deps gen lint fmt clean
+.PHONY: all build run test bench deps gen lint fmt clean
 
 all: build
 
@@ -20,16 +20,25 @@ deps:
 	./scripts/deps.sh
 	go mod download
 
-## run: set up and run the server on its built-in PostgreSQL at 127.0.0.1:3000
+## run: set up and run the server on its built-in PostgreSQL at 127.0.0.1:3000,
+## with a Docker engine and the Debian workspace image of the starter template
 run: deps build
 	./scripts/install-cli.sh bin/den
-	./bin/den server $(ARGS)
+	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && ./scripts/build-image.sh && \
+		echo "Docker engine: $$DOCKER_HOST" && ./bin/den server $(ARGS)
 
-## test: formatting, vet, and every test with the race detector
+## test: formatting, vet, and every test with the race detector, on a real
+## PostgreSQL and a real Docker engine (both started here when missing)
 test: deps
 	./scripts/check-fmt.sh
 	go vet ./...
-	go test -race -timeout 30m ./...
+	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && go test -race -timeout 45m ./...
+
+## bench: the benchmarks whose figures BENCHMARKS.md records
+bench: deps
+	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && \
+		go test -run '^$$' -bench WorkspaceLifecycle -benchtime 1x ./e2e/ && \
+		go test -run '^$$' -bench StartStop -benchtime 20x ./provisioner/docker/
 
 ## gen: regenerate the store's query code from store/queries (sqlc)
 gen:

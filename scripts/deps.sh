@@ -11,6 +11,9 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
   need+=(postgresql)
 fi
 
+# Debian's static busybox: the tests' tiny workspace image is made from it.
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
