@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,15 +27,26 @@ func (e *errJobFailed) Error() string {
 }
 
 // followJob prints a job's log as it happens, one header per stage, until
-// the job is done, and returns an error when it did not succeed.
+// the job is done, and returns an error when it did not succeed. A job that
+// waits in the queue for more than a moment says so.
 func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, what string) (sdk.ProvisionerJob, error) {
 	var (
+		mu      sync.Mutex
 		stage   string
 		job     sdk.ProvisionerJob
-		started = time.Now()
-		waiting bool
+		waiting *time.Timer
 	)
+	defer func() {
+		if waiting != nil {
+			waiting.Stop()
+		}
+	}()
 	err := c.JobLogs(ctx, id, 0, true, func(ev sdk.JobEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if waiting != nil {
+			waiting.Stop()
+		}
 		if ev.Log != nil {
 			if ev.Log.Stage != stage {
 				stage = ev.Log.Stage
@@ -48,9 +60,13 @@ func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, wh
 		}
 		if ev.Job != nil {
 			job = *ev.Job
-			if job.Status == sdk.JobPending && !waiting {
-				waiting = true
-				fmt.Fprintf(w, "==> Waiting for a provisioner (%s in the queue)\n", ordinal(job.QueuePosition))
+			if job.Status == sdk.JobPending {
+				pos := job.QueuePosition
+				waiting = time.AfterFunc(time.Second, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					fmt.Fprintf(w, "==> Waiting for a provisioner daemon (%s in the queue)\n", ordinal(pos))
+				})
 			}
 		}
 		return nil
@@ -64,7 +80,6 @@ func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, wh
 	if job.Status != sdk.JobSucceeded {
 		return job, &errJobFailed{what: what, job: job}
 	}
-	_ = started
 	return job, nil
 }
 

@@ -16,7 +16,7 @@ set -euo pipefail
 image=${1:-den-debian:bookworm}
 suite=bookworm
 # Bump recipe when anything below changes what goes into the image.
-recipe=1
+recipe=2
 packages=ca-certificates,git,sudo,curl,procps,less,vim-tiny,openssh-client,iproute2,bash-completion,locales
 
 say() { echo "build-image: $*" >&2; }
@@ -118,6 +118,9 @@ say "adding the user dev, the locale, and cleaning apt's lists"
 $sudo chroot "$dir" /bin/bash -euc '
   groupadd --gid 1000 dev
   useradd --uid 1000 --gid 1000 --create-home --home-dir /home/dev --shell /bin/bash dev
+  # A volume mounted where the image has no directory would belong to root;
+  # the starter template mounts its cache here, so dev owns it.
+  install -d -o dev -g dev /home/dev/.cache
   echo "dev ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/dev
   chmod 0440 /etc/sudoers.d/dev
   sed -i "s/^# *\(en_US.UTF-8 UTF-8\)/\1/" /etc/locale.gen
