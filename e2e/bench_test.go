@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"slices"
 	"testing"
 	"time"
@@ -20,15 +22,22 @@ import (
 // `docker rm -f` of the same image through the same engine in the same run.
 //
 //	go test ./e2e -run '^$' -bench WorkspaceLifecycle -benchtime 1x
+//
+// DEN_BENCH_IMAGE=den-debian:bookworm runs it on another image.
 func BenchmarkWorkspaceLifecycle(b *testing.B) {
 	const n = 20
 	e := newEnv(b)
 	ctx := context.Background()
+	template, image := "busybox", "den-test-busybox:1"
+	if img := os.Getenv("DEN_BENCH_IMAGE"); img != "" {
+		template, image = "bench", img
+		e.srv.PushTemplate(b, e.owner, template, map[string]string{"den.yaml": strings.Replace(busyboxTemplate, "den-test-busybox:1", img, 1)})
+	}
 	var create, stop, start, del, run, rm []time.Duration
 	for range b.N {
 		for i := range n {
 			t0 := time.Now()
-			ws, err := e.owner.CreateWorkspace(ctx, sdk.Me, sdk.CreateWorkspaceRequest{Name: fmt.Sprintf("bench%d", i), Template: "busybox"})
+			ws, err := e.owner.CreateWorkspace(ctx, sdk.Me, sdk.CreateWorkspaceRequest{Name: fmt.Sprintf("bench%d", i), Template: template})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -46,7 +55,7 @@ func BenchmarkWorkspaceLifecycle(b *testing.B) {
 
 			// The baseline: the same image, started and removed directly.
 			t0 = time.Now()
-			c, err := e.docker.ContainerCreate(ctx, &container.Config{Image: "den-test-busybox:1", Cmd: []string{"sleep", "3600"}, Labels: map[string]string{"den.bench": "baseline"}},
+			c, err := e.docker.ContainerCreate(ctx, &container.Config{Image: image, Cmd: []string{"sleep", "3600"}, Labels: map[string]string{"den.bench": "baseline"}},
 				&container.HostConfig{NetworkMode: "host"}, nil, nil, "")
 			if err != nil {
 				b.Fatal(err)
