@@ -30,10 +30,18 @@ func (e *errJobFailed) Error() string {
 // the job is done, and returns an error when it did not succeed. A job that
 // waits in the queue for more than a moment says so.
 func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, what string) (sdk.ProvisionerJob, error) {
+	job, _, err := followBuild(ctx, c, w, id, what)
+	return job, err
+}
+
+// followBuild is followJob for a build: a start's log goes on through its
+// agent's start (the startup script), and the agent's last state comes back.
+func followBuild(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, what string) (sdk.ProvisionerJob, *sdk.WorkspaceAgent, error) {
 	var (
 		mu      sync.Mutex
 		stage   string
 		job     sdk.ProvisionerJob
+		agent   *sdk.WorkspaceAgent
 		waiting *time.Timer
 	)
 	defer func() {
@@ -58,6 +66,12 @@ func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, wh
 			}
 			fmt.Fprintf(w, "%s%s\n", prefix, ev.Log.Output)
 		}
+		if a := ev.Agent; a != nil {
+			if a.Connection == sdk.AgentConnected && (agent == nil || agent.Connection != sdk.AgentConnected) {
+				fmt.Fprintf(w, "==> Agent %s connected\n", a.Version)
+			}
+			agent = a
+		}
 		if ev.Job != nil {
 			job = *ev.Job
 			if job.Status == sdk.JobPending {
@@ -73,14 +87,14 @@ func followJob(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, wh
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return job, fmt.Errorf("stopped watching; %s goes on on the server", what)
+			return job, agent, fmt.Errorf("stopped watching; %s goes on on the server", what)
 		}
-		return job, err
+		return job, agent, err
 	}
 	if job.Status != sdk.JobSucceeded {
-		return job, &errJobFailed{what: what, job: job}
+		return job, agent, &errJobFailed{what: what, job: job}
 	}
-	return job, nil
+	return job, agent, nil
 }
 
 func ordinal(n int) string {

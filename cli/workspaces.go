@@ -81,13 +81,26 @@ NAME may be OWNER/NAME to create a workspace for someone else (owners only).`,
 // watchBuild follows a build to its end and says where the workspace stands.
 func (r *Root) watchBuild(ctx context.Context, c *sdk.Client, ws sdk.Workspace, b sdk.WorkspaceBuild) error {
 	what := fmt.Sprintf("build #%d (%s) of %s", b.Number, b.Transition, ws.Name)
-	job, err := followJob(ctx, c, r.Stderr, b.Job.ID, what)
+	start := time.Now()
+	job, agent, err := followBuild(ctx, c, r.Stderr, b.Job.ID, what)
 	if err != nil {
 		return err
 	}
 	switch b.Transition {
 	case sdk.TransitionStart:
-		fmt.Fprintf(r.Stdout, "Workspace %s is running (started%s).\n", ws.Name, took(job))
+		elapsed := fmt.Sprintf("%.1fs", time.Since(start).Seconds())
+		switch {
+		case agent == nil:
+			fmt.Fprintf(r.Stdout, "Workspace %s is running (started%s).\n", ws.Name, took(job))
+		case agent.Lifecycle == sdk.AgentReady:
+			fmt.Fprintf(r.Stdout, "Workspace %s is ready (%s). Connect with `den ssh %s`.\n", ws.Name, elapsed, ws.Name)
+		case agent.Lifecycle == sdk.AgentStartError || agent.Lifecycle == sdk.AgentStartTimeout:
+			return fmt.Errorf("workspace %s runs, but its startup script %s; `den logs %s` shows its output and `den ssh %s` lets you look",
+				ws.Name, map[sdk.AgentLifecycle]string{sdk.AgentStartError: "failed", sdk.AgentStartTimeout: "timed out"}[agent.Lifecycle], ws.Name, ws.Name)
+		default:
+			return fmt.Errorf("workspace %s runs, but its agent has not reported ready (it is %s, %s); `den show %s` shows its state",
+				ws.Name, agent.Lifecycle, agent.Connection, ws.Name)
+		}
 	case sdk.TransitionStop:
 		fmt.Fprintf(r.Stdout, "Workspace %s is stopped (%s). Start it again with `den start %s`.\n", ws.Name, took(job)[1:], ws.Name)
 	case sdk.TransitionDelete:
@@ -188,6 +201,13 @@ func (r *Root) printWorkspace(ws sdk.Workspace) {
 		status += ": " + b.Job.Error
 	}
 	fmt.Fprintf(w, "  last build: #%d %s by %s, %s\n", b.Number, b.Transition, b.InitiatorName, status)
+	if a := ws.Agent; a != nil {
+		version := a.Version
+		if version == "" {
+			version = "(not connected yet)"
+		}
+		fmt.Fprintf(w, "  agent:      %s, %s, version %s\n", a.Lifecycle, a.Connection, version)
+	}
 	if len(b.Parameters) > 0 {
 		fmt.Fprintln(w, "  parameters:")
 		for _, p := range b.Parameters {

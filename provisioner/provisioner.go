@@ -7,6 +7,7 @@ package provisioner
 import (
 	"context"
 	"io/fs"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -83,6 +84,19 @@ type ApplyResult struct {
 	State []byte
 	// Resources lists what exists after the build.
 	Resources []Resource
+	// Agent, after a start, describes the agent the provisioner started in
+	// the workspace; nil when it started none.
+	Agent *AgentSpec
+}
+
+// AgentSpec is what the agent of a workspace runs.
+type AgentSpec struct {
+	// Dir is the working directory of sessions and the startup script;
+	// empty means the user's home.
+	Dir            string
+	Env            map[string]string
+	StartupScript  string
+	StartupTimeout time.Duration
 }
 
 // Resource is one piece of infrastructure a workspace has.

@@ -70,6 +70,15 @@ func ParseURL(raw string) (*url.URL, error) {
 
 // Request sends one API request. body, when not nil, is sent as JSON.
 func (c *Client) Request(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	req, err := c.newRequest(ctx, method, path, body)
+	if err != nil {
+		return nil, err
+	}
+	return c.httpClient().Do(req) // its error names the method and URL
+}
+
+// newRequest builds a request with the session and a JSON body.
+func (c *Client) newRequest(ctx context.Context, method, path string, body any) (*http.Request, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -88,25 +97,19 @@ func (c *Client) Request(ctx context.Context, method, path string, body any) (*h
 	if c.SessionToken != "" {
 		req.Header.Set(SessionTokenHeader, c.SessionToken)
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	// The error of Do already names the method and URL.
-	return hc.Do(req)
+	return req, nil
 }
 
-// doRequest sends a prepared request with the session and decodes a JSON
-// answer into out.
-func (c *Client) doRequest(req *http.Request, out any) error {
-	if c.SessionToken != "" {
-		req.Header.Set(SessionTokenHeader, c.SessionToken)
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient == nil {
+		return http.DefaultClient
 	}
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	return c.HTTPClient
+}
+
+// send sends a prepared request and decodes a JSON answer into out.
+func (c *Client) send(req *http.Request, out any) error {
+	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return err
 	}

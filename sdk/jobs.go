@@ -56,11 +56,14 @@ type ProvisionerJobLog struct {
 	Output    string    `json:"output"`
 }
 
-// JobEvent is one line of a job's log stream: a log line, or the job's new
-// state. The stream ends after an event whose job is done.
+// JobEvent is one line of a job's log stream: a log line, the job's new
+// state, or (for a start build) its agent's new state. The stream ends when
+// the job is done and, for a start whose provisioner started an agent, the
+// agent's start is over (or it did not start in time).
 type JobEvent struct {
-	Log *ProvisionerJobLog `json:"log,omitempty"`
-	Job *ProvisionerJob    `json:"job,omitempty"`
+	Log   *ProvisionerJobLog `json:"log,omitempty"`
+	Job   *ProvisionerJob    `json:"job,omitempty"`
+	Agent *WorkspaceAgent    `json:"agent,omitempty"`
 }
 
 // Job returns a provisioner job.

@@ -69,8 +69,11 @@ func (c *Client) Upload(ctx context.Context, tar []byte) (UploadResponse, error)
 		return UploadResponse{}, err
 	}
 	req.Header.Set("Content-Type", ContentTypeTar)
+	if c.SessionToken != "" {
+		req.Header.Set(SessionTokenHeader, c.SessionToken)
+	}
 	var r UploadResponse
-	err = c.doRequest(req, &r)
+	err = c.send(req, &r)
 	return r, err
 }
 

@@ -50,7 +50,12 @@ type Workspace struct {
 	// template's active one.
 	Outdated    bool           `json:"outdated"`
 	LatestBuild WorkspaceBuild `json:"latest_build"`
-	CreatedAt   time.Time      `json:"created_at"`
+	// Agent is the agent of the latest build, when it is a start whose
+	// provisioner started one.
+	Agent *WorkspaceAgent `json:"agent,omitempty"`
+	// SSHHostKey is the workspace's SSH host key, in authorized_keys form.
+	SSHHostKey string    `json:"ssh_host_key,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt   time.Time      `json:"updated_at"`
 }
 

@@ -23,13 +23,13 @@ func subject(r *http.Request) policy.Subject {
 // even see the object (so its existence does not leak), 403 otherwise.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a policy.Action, o policy.Object) bool {
 	sub := subject(r)
-	if policy.Authorize(sub, a, o) == nil {
+	if s.policy.Authorize(sub, a, o) == nil {
 		return true
 	}
 	// An object that exists (it has an owner) and that the actor may not even
 	// read is answered as missing.
 	hidden := a == policy.ActionRead ||
-		(o.OwnerID != uuid.Nil && policy.Authorize(sub, policy.ActionRead, o) != nil)
+		(o.OwnerID != uuid.Nil && s.policy.Authorize(sub, policy.ActionRead, o) != nil)
 	if hidden {
 		httpapi.Errorf(w, http.StatusNotFound, "not found")
 		return false

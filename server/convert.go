@@ -139,12 +139,56 @@ func convertBuild(b db.WorkspaceBuild, j db.ProvisionerJob, initiator string, ve
 func convertWorkspace(row db.ListWorkspacesRow) sdk.Workspace {
 	w := row.Workspace
 	build := convertBuild(row.WorkspaceBuild, row.ProvisionerJob, row.InitiatorName, row.TemplateVersionNumber)
-	return sdk.Workspace{
+	out := sdk.Workspace{
 		ID: w.ID, Name: w.Name, OwnerID: w.OwnerID, OwnerName: row.OwnerName,
 		TemplateID: w.TemplateID, TemplateName: row.TemplateName,
 		Status:      workspaceStatus(row.WorkspaceBuild.Transition, build.Job.Status),
 		Outdated:    row.TemplateActiveVersionID != nil && *row.TemplateActiveVersionID != row.WorkspaceBuild.TemplateVersionID,
 		LatestBuild: build,
+		Agent:       convertAgent(row),
 		CreatedAt:   w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
+	// A started workspace with an agent is running once the agent's start is
+	// over (ready, or its startup script failed visibly).
+	if out.Status == sdk.WorkspaceRunning && out.Agent != nil && !out.Agent.Lifecycle.Started() {
+		out.Status = sdk.WorkspaceStarting
+	}
+	return out
+}
+
+func convertAgent(row db.ListWorkspacesRow) *sdk.WorkspaceAgent {
+	if row.AgentID == nil {
+		return nil
+	}
+	return agentStatus(db.WorkspaceAgent{
+		ID: *row.AgentID, LifecycleState: deref(row.AgentLifecycle), Version: deref(row.AgentVersion),
+		StartedAt: row.AgentStartedAt, ReadyAt: row.AgentReadyAt, FirstConnectedAt: row.AgentFirstConnectedAt,
+		LastConnectedAt: row.AgentLastConnectedAt, DisconnectedAt: row.AgentDisconnectedAt,
+	})
+}
+
+// agentStatus is an agent as the API shows it.
+func agentStatus(r db.WorkspaceAgent) *sdk.WorkspaceAgent {
+	a := &sdk.WorkspaceAgent{
+		ID: r.ID, Lifecycle: sdk.AgentLifecycle(r.LifecycleState), Version: r.Version,
+		StartedAt: r.StartedAt, ReadyAt: r.ReadyAt, FirstConnectedAt: r.FirstConnectedAt,
+		LastConnectedAt: r.LastConnectedAt, DisconnectedAt: r.DisconnectedAt,
+	}
+	switch {
+	case a.LastConnectedAt == nil:
+		a.Connection = sdk.AgentConnecting
+	case a.DisconnectedAt != nil:
+		a.Connection = sdk.AgentDisconnected
+	default:
+		a.Connection = sdk.AgentConnected
+	}
+	return a
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

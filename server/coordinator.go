@@ -225,12 +225,37 @@ func (c coordinator) completeBuild(ctx context.Context, tx store.Store, job db.P
 			return uuid.Nil, err
 		}
 	}
+	if r.Error == "" && b.Transition == string(sdk.TransitionStart) {
+		if err := recordAgent(ctx, tx, b, r.Build); err != nil {
+			return uuid.Nil, err
+		}
+	}
 	if r.Error == "" && b.Transition == string(sdk.TransitionDelete) {
 		if err := tx.SoftDeleteWorkspace(ctx, b.WorkspaceID); err != nil {
 			return uuid.Nil, err
 		}
 	}
 	return b.WorkspaceID, nil
+}
+
+// recordAgent keeps what the agent of a successful start is to run (its
+// manifest), or forgets the agent when the provisioner started none.
+func recordAgent(ctx context.Context, tx store.Store, b db.WorkspaceBuild, res *provisioner.ApplyResult) error {
+	if res == nil || res.Agent == nil {
+		return tx.DeleteWorkspaceAgentByBuild(ctx, b.ID)
+	}
+	env := res.Agent.Env
+	if env == nil {
+		env = map[string]string{}
+	}
+	raw, err := json.Marshal(env)
+	if err != nil {
+		return err
+	}
+	return tx.SetWorkspaceAgentManifest(ctx, db.SetWorkspaceAgentManifestParams{
+		BuildID: b.ID, Dir: res.Agent.Dir, Env: raw, StartupScript: res.Agent.StartupScript,
+		StartupTimeoutSeconds: int32(res.Agent.StartupTimeout / time.Second),
+	})
 }
 
 // notifyWorkspace tells watchers a workspace changed. Best effort.

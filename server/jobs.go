@@ -87,7 +87,10 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
 	rc := http.NewResponseController(w)
-	var lastStatus sdk.JobStatus
+	var (
+		lastStatus sdk.JobStatus
+		lastAgent  sdk.WorkspaceAgent
+	)
 	safety := time.NewTicker(5 * time.Second)
 	defer safety.Stop()
 	for {
@@ -127,14 +130,51 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
+		done := detail.Status.Done()
+		if done && detail.Status == sdk.JobSucceeded && provisionerd.JobType(job.Type) == provisionerd.JobWorkspaceBuild {
+			agent, starting := s.startingAgent(ctx, job)
+			if agent != nil && (agent.Lifecycle != lastAgent.Lifecycle || agent.Connection != lastAgent.Connection) {
+				lastAgent = *agent
+				if enc.Encode(sdk.JobEvent{Agent: agent}) != nil {
+					return
+				}
+			}
+			done = !starting
+		}
 		_ = rc.Flush()
-		if !follow || detail.Status.Done() {
+		if !follow || done {
 			return
 		}
 		if !waitForJob(ctx, updates, safety.C, j.ID.String()) {
 			return
 		}
 	}
+}
+
+// agentGrace is how long past its startup timeout a start build's log
+// stream waits for an agent that never reports.
+const agentGrace = 30 * time.Second
+
+// startingAgent returns the agent a succeeded start build started, and
+// whether its start is still going on (so a log stream should wait).
+func (s *Server) startingAgent(ctx context.Context, job db.ProvisionerJob) (*sdk.WorkspaceAgent, bool) {
+	b, err := s.store.GetWorkspaceBuildByJobID(ctx, job.ID)
+	if err != nil || b.Transition != string(sdk.TransitionStart) {
+		return nil, false
+	}
+	a, err := s.store.GetWorkspaceAgentByBuild(ctx, b.ID)
+	if err != nil || !a.ManifestReady {
+		return nil, false
+	}
+	status := agentStatus(a)
+	if status.Lifecycle.Started() {
+		return status, false
+	}
+	limit := time.Duration(a.StartupTimeoutSeconds)*time.Second + agentGrace
+	if job.CompletedAt != nil && s.opts.Now().Sub(*job.CompletedAt) > limit {
+		return status, false // it never reported; the stream ends, the status says so
+	}
+	return status, true
 }
 
 // waitForJob waits for news of the job (or a reconnect's "look again"), or

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/hashicorp/yamux"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"den/provisioner"
@@ -21,6 +23,7 @@ import (
 	"den/sdk"
 	"den/server/httpapi"
 	"den/server/httpmw"
+	"den/server/policy"
 	"den/server/ratelimit"
 	"den/store"
 )
@@ -56,6 +59,10 @@ type Options struct {
 	JobTimeout   time.Duration
 	// MaxArchiveBytes bounds an uploaded template archive; default 16 MiB.
 	MaxArchiveBytes int64
+	// OwnersMayConnect lets users with the owner role connect to (SSH into,
+	// forward ports of) everyone's workspaces; by default only a
+	// workspace's owner may.
+	OwnersMayConnect bool
 }
 
 // Server is the control plane's HTTP side.
@@ -67,7 +74,14 @@ type Server struct {
 	accountLimiter *ratelimit.Limiter
 	addressLimiter *ratelimit.Limiter
 	pubsub         *pubsub.Listener
+	policy         policy.Policy
+	agents         agentSessions
 
+	secretsMu sync.Mutex
+	secrets   map[string][]byte
+
+	// ctx ends when the server closes; long-lived connections use it.
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 }
@@ -99,6 +113,9 @@ func New(opts Options) *Server {
 		accountLimiter: ratelimit.New(opts.LoginAttemptsPerAccount, time.Minute, opts.Now),
 		addressLimiter: ratelimit.New(opts.LoginAttemptsPerAddress, time.Minute, opts.Now),
 		pubsub:         pubsub.NewListener(opts.DB.Config().ConnConfig.ConnString(), opts.Logger.With("subsystem", "pubsub")),
+		policy:         policy.Policy{OwnersMayConnect: opts.OwnersMayConnect},
+		agents:         agentSessions{sessions: map[uuid.UUID]*yamux.Session{}},
+		secrets:        map[string][]byte{},
 	}
 	s.router = s.routes()
 	s.start()
@@ -109,7 +126,12 @@ func New(opts Options) *Server {
 // provisioner daemons and the reaper of stale jobs. Close stops it.
 func (s *Server) start() {
 	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	s.ctx, s.cancel = ctx, cancel
+	// Agents connected to an earlier run of the server are not connected
+	// now; they reconnect within seconds.
+	if err := s.store.MarkAllAgentsDisconnected(ctx); err != nil {
+		s.logger.Warn("mark agents disconnected", "error", err)
+	}
 	s.done.Go(func() { s.pubsub.Run(ctx) })
 	s.done.Go(func() { s.reapStaleJobs(ctx) })
 	if len(s.opts.Provisioners) == 0 {
@@ -161,6 +183,13 @@ func (s *Server) routes() chi.Router {
 		Store: s.store, Logger: s.logger, Now: s.opts.Now, SessionDuration: s.opts.SessionDuration,
 	})
 	r.Route(sdk.APIPrefix, func(r chi.Router) {
+		r.Route("/agent", func(r chi.Router) {
+			r.Use(httpmw.AuthenticateAgent(s.store, s.logger))
+			r.Get("/manifest", s.agentManifest)
+			r.Post("/lifecycle", s.agentLifecycle)
+			r.Post("/logs", s.agentLogs)
+			r.Get("/connect", s.agentConnect)
+		})
 		r.Get("/buildinfo", s.buildInfo)
 		r.Get("/setup", s.setup)
 		r.Post("/users/first", s.createFirstUser)
@@ -188,6 +217,7 @@ func (s *Server) routes() chi.Router {
 				r.Get("/builds", s.listBuilds)
 				r.Post("/builds", s.createBuild)
 				r.Get("/builds/{number}", s.getBuild)
+				r.Get("/connect", s.connectWorkspace)
 			})
 			r.Route("/jobs/{job}", func(r chi.Router) {
 				r.Use(httpmw.LoadJob(s.store, s.logger))

@@ -24,7 +24,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	sub := subject(r)
 	out := []sdk.User{}
 	for _, u := range users {
-		if policy.Authorize(sub, policy.ActionRead, userObject(u)) == nil {
+		if s.policy.Authorize(sub, policy.ActionRead, userObject(u)) == nil {
 			out = append(out, convertUser(u))
 		}
 	}

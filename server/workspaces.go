@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
 
@@ -162,7 +163,13 @@ func (s *Server) writeWorkspace(w http.ResponseWriter, r *http.Request, id uuid.
 		httpapi.Errorf(w, http.StatusNotFound, "the workspace no longer exists")
 		return
 	}
-	httpapi.Write(w, status, convertWorkspace(rows[0]))
+	out := convertWorkspace(rows[0])
+	if seed, err := s.hostKeySeed(r.Context(), id); err == nil {
+		out.SSHHostKey, _ = sdk.SSHPublicKey(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+	} else {
+		s.logger.Warn("derive workspace host key", "workspace", id, "error", err)
+	}
+	httpapi.Write(w, status, out)
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +208,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	sub := subject(r)
 	out := []sdk.Workspace{}
 	for _, row := range rows {
-		if policy.Authorize(sub, policy.ActionRead, workspaceObject(row.Workspace)) == nil {
+		if s.policy.Authorize(sub, policy.ActionRead, workspaceObject(row.Workspace)) == nil {
 			out = append(out, convertWorkspace(row))
 		}
 	}

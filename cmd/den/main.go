@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,6 +18,10 @@ func main() {
 	defer stop()
 	err := cli.Run(ctx, os.Args[1:])
 	stop()
+	var exit *cli.ExitError
+	if errors.As(err, &exit) {
+		os.Exit(exit.Code) // a remote command's status; it spoke for itself
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, cli.FormatError(err))
 		os.Exit(1)

@@ -109,9 +109,13 @@ type Volume struct {
 
 // Agent configures the agent in the workspace.
 type Agent struct {
-	// Dir is the working directory of shells and the startup script.
+	// Dir is the working directory of shells and the startup script;
+	// default the home directory of the container's user.
 	Dir string            `yaml:"dir" json:"dir,omitempty"`
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
 	// StartupScript runs (with sh) each time the workspace starts.
 	StartupScript string `yaml:"startup_script" json:"startup_script,omitempty"`
+	// StartupTimeout bounds the startup script, as a Go duration ("5m");
+	// default 5 minutes. Past it the agent reports start_timeout.
+	StartupTimeout string `yaml:"startup_timeout" json:"startup_timeout,omitempty"`
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -381,4 +382,24 @@ func (c *checker) agent(a *Agent) {
 		c.errorf("agent.dir", "%s is not absolute; use a directory such as /home/dev", quote(a.Dir))
 	}
 	c.envKeys("agent.env", a.Env, "environment variable", true)
+	if a.StartupTimeout != "" {
+		if _, err := a.Timeout(); err != nil {
+			c.errorf("agent.startup_timeout", "%s", err)
+		}
+	}
+}
+
+// DefaultStartupTimeout bounds a startup script when the template does not.
+const DefaultStartupTimeout = 5 * time.Minute
+
+// Timeout is StartupTimeout as a duration, DefaultStartupTimeout when unset.
+func (a Agent) Timeout() (time.Duration, error) {
+	if a.StartupTimeout == "" {
+		return DefaultStartupTimeout, nil
+	}
+	d, err := time.ParseDuration(a.StartupTimeout)
+	if err != nil || d <= 0 || d > 24*time.Hour {
+		return 0, fmt.Errorf("%s is not a duration between 1s and 24h; write one such as 90s, 5m or 1h", quote(a.StartupTimeout))
+	}
+	return d, nil
 }

@@ -148,6 +148,10 @@ func (p *Provisioner) startResolved(ctx context.Context, req provisioner.ApplyRe
 	if err != nil {
 		return provisioner.ApplyResult{}, err
 	}
+	timeout, err := s.Agent.Timeout()
+	if err != nil {
+		return provisioner.ApplyResult{}, fmt.Errorf("agent.startup_timeout: %w", err)
+	}
 
 	img, err := p.prepareImage(ctx, req.Files, s.Container, pl.network, log)
 	if err != nil {
@@ -172,10 +176,15 @@ func (p *Provisioner) startResolved(ctx context.Context, req provisioner.ApplyRe
 	}
 
 	st := state{ContainerID: id, ContainerName: pl.name, Image: img}
-	res := provisioner.ApplyResult{Resources: []provisioner.Resource{{
-		Type: "container", Name: pl.name, ID: id,
-		Attributes: map[string]string{"image": img, "network": pl.network},
-	}}}
+	res := provisioner.ApplyResult{
+		Resources: []provisioner.Resource{{
+			Type: "container", Name: pl.name, ID: id,
+			Attributes: map[string]string{"image": img, "network": pl.network},
+		}},
+		Agent: &provisioner.AgentSpec{
+			Dir: s.Agent.Dir, Env: s.Agent.Env, StartupScript: s.Agent.StartupScript, StartupTimeout: timeout,
+		},
+	}
 	for _, v := range pl.volumes {
 		st.Volumes = append(st.Volumes, v.docker)
 		res.Resources = append(res.Resources, provisioner.Resource{
@@ -250,10 +259,10 @@ func (p *Provisioner) runContainer(ctx context.Context, pl plan, img string, log
 	} else {
 		cfg.Hostname = pl.hostname
 	}
-	noInit := false
+	init := true
 	hc := &container.HostConfig{
 		NetworkMode: container.NetworkMode(pl.network),
-		Init:        &noInit, // den agent is PID 1 and reaps
+		Init:        &init, // docker-init (tini) is PID 1 and reaps orphans
 		Resources:   container.Resources{NanoCPUs: pl.nanoCPUs, Memory: pl.memory},
 	}
 	for _, v := range pl.volumes {

@@ -19,6 +19,9 @@ type Provisioner struct {
 	// Hook, when set, runs at the start of each Apply; an error fails the
 	// build. It may block (honoring ctx) to simulate a slow build.
 	Hook func(ctx context.Context, req provisioner.ApplyRequest) error
+	// Agent, when set, is reported as the agent each start started (the
+	// test runs the agent itself, with the request's token).
+	Agent *provisioner.AgentSpec
 
 	mu      sync.Mutex
 	applied []provisioner.ApplyRequest
@@ -67,6 +70,9 @@ func (p *Provisioner) Apply(ctx context.Context, req provisioner.ApplyRequest, l
 	res := provisioner.ApplyResult{State: raw}
 	if req.Transition != provisioner.TransitionDelete {
 		res.Resources = []provisioner.Resource{{Type: "fake", Name: "home", ID: "fake-" + req.Workspace.ID.String(), Persistent: true}}
+	}
+	if req.Transition == provisioner.TransitionStart {
+		res.Agent = p.Agent
 	}
 	return res, nil
 }

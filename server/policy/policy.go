@@ -21,6 +21,8 @@ const (
 	ActionCreate Action = "create"
 	ActionUpdate Action = "update"
 	ActionDelete Action = "delete"
+	// ActionConnect is reaching into a workspace: SSH, ports, apps.
+	ActionConnect Action = "connect"
 )
 
 // Resource is a kind of object.
@@ -59,23 +61,38 @@ type Object struct {
 // ErrForbidden is returned when the policy denies an action.
 var ErrForbidden = errors.New("forbidden")
 
+// Policy holds the deployment's choices that rules depend on.
+type Policy struct {
+	// OwnersMayConnect lets the owner role reach into every workspace;
+	// otherwise only a workspace's owner connects to it.
+	OwnersMayConnect bool
+}
+
 // Authorize returns nil when s may do a to o, and an error wrapping
 // ErrForbidden otherwise.
-func Authorize(s Subject, a Action, o Object) error {
-	if allowed(s, a, o) {
+func (p Policy) Authorize(s Subject, a Action, o Object) error {
+	if p.allowed(s, a, o) {
 		return nil
 	}
 	return fmt.Errorf("%w: %s on %s", ErrForbidden, a, o.Type)
 }
 
-func allowed(s Subject, a Action, o Object) bool {
+// Authorize is the default Policy's Authorize.
+func Authorize(s Subject, a Action, o Object) error { return Policy{}.Authorize(s, a, o) }
+
+func (p Policy) allowed(s Subject, a Action, o Object) bool {
 	if s.ID == uuid.Nil {
 		return false
+	}
+	self := o.OwnerID == s.ID
+	if a == ActionConnect {
+		// Reaching into a workspace is its owner's alone, unless the
+		// deployment lets owners in too.
+		return o.Type == ResourceWorkspace && (self || p.OwnersMayConnect && has(s.Roles, sdk.RoleOwner))
 	}
 	if has(s.Roles, sdk.RoleOwner) {
 		return true
 	}
-	self := o.OwnerID == s.ID
 	switch o.Type {
 	case ResourceUser:
 		if a == ActionRead {

@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http/httptest"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +38,9 @@ type Server struct {
 	// Fake is the provisioner the server's daemons run, unless a test set
 	// its own provisioners.
 	Fake *fake.Provisioner
+
+	opts server.Options
+	stop func()
 }
 
 // New starts a server on a fresh database. opts may adjust the options;
@@ -61,17 +66,53 @@ func New(t testing.TB, opts ...func(*server.Options)) *Server {
 	for _, f := range opts {
 		f(&o)
 	}
-	hs := httptest.NewUnstartedServer(nil)
-	u, _ := url.Parse("http://" + hs.Listener.Addr().String())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("http://" + ln.Addr().String())
 	o.AccessURL = u
-	srv := server.New(o)
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() {
-		hs.Close()
-		srv.Close()
-	})
-	return &Server{URL: u, Server: srv, DB: pool, Fake: fp}
+	s := &Server{URL: u, DB: pool, Fake: fp, opts: o}
+	s.serve(t, ln)
+	return s
+}
+
+// serve runs a server with s.opts on ln until Stop or the end of the test.
+func (s *Server) serve(t testing.TB, ln net.Listener) {
+	srv := server.New(s.opts)
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln) //nolint:errcheck // ends with Close
+	var once sync.Once
+	s.Server = srv
+	s.stop = func() {
+		once.Do(func() {
+			hs.Close()
+			srv.Close()
+		})
+	}
+	t.Cleanup(s.stop)
+}
+
+// Restart stops the server (as a crash would: connections drop) and starts a
+// new one on the same address and database, after pause.
+func (s *Server) Restart(t testing.TB, pause time.Duration) {
+	t.Helper()
+	s.stop()
+	time.Sleep(pause) //nolint:forbidigo // the outage itself, not a wait for a condition
+	var ln net.Listener
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		ln, err = net.Listen("tcp", s.URL.Host)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listen again on %s: %v", s.URL.Host, err)
+		}
+		time.Sleep(20 * time.Millisecond) //nolint:forbidigo // polling for the port, bounded
+	}
+	s.serve(t, ln)
 }
 
 func logger(t testing.TB) *slog.Logger {

@@ -21,6 +21,12 @@ type ApiKey struct {
 	LastUsedAt   time.Time
 }
 
+type DeploymentSecret struct {
+	Name      string
+	Value     []byte
+	CreatedAt time.Time
+}
+
 type File struct {
 	Hash      string
 	Data      []byte
@@ -103,11 +109,24 @@ type Workspace struct {
 }
 
 type WorkspaceAgent struct {
-	ID          uuid.UUID
-	WorkspaceID uuid.UUID
-	BuildID     uuid.UUID
-	HashedToken []byte
-	CreatedAt   time.Time
+	ID                    uuid.UUID
+	WorkspaceID           uuid.UUID
+	BuildID               uuid.UUID
+	HashedToken           []byte
+	CreatedAt             time.Time
+	ManifestReady         bool
+	Dir                   string
+	Env                   []byte
+	StartupScript         string
+	StartupTimeoutSeconds int32
+	Version               string
+	LifecycleState        string
+	StartedAt             *time.Time
+	ReadyAt               *time.Time
+	FirstConnectedAt      *time.Time
+	LastConnectedAt       *time.Time
+	DisconnectedAt        *time.Time
+	LogBytes              int64
 }
 
 type WorkspaceBuild struct {

@@ -17,6 +17,7 @@ type Querier interface {
 	// has not completed.
 	AcquireProvisionerJob(ctx context.Context, arg AcquireProvisionerJobParams) (ProvisionerJob, error)
 	ActivateTemplateVersion(ctx context.Context, arg ActivateTemplateVersionParams) error
+	AddWorkspaceAgentLogBytes(ctx context.Context, arg AddWorkspaceAgentLogBytesParams) (int64, error)
 	// A pending job is done at once; a running one is told at its next heartbeat.
 	CancelProvisionerJob(ctx context.Context, id uuid.UUID) (ProvisionerJob, error)
 	CompleteProvisionerJob(ctx context.Context, arg CompleteProvisionerJobParams) (ProvisionerJob, error)
@@ -27,9 +28,11 @@ type Querier interface {
 	DeleteAPIKey(ctx context.Context, id string) error
 	DeleteAPIKeysByUser(ctx context.Context, userID uuid.UUID) error
 	DeleteExpiredAPIKeys(ctx context.Context) (int64, error)
+	DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) error
 	// Fails running jobs whose daemon stopped heartbeating.
 	FailStaleProvisionerJobs(ctx context.Context, staleBefore time.Time) ([]ProvisionerJob, error)
 	GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error)
+	GetDeploymentSecret(ctx context.Context, name string) ([]byte, error)
 	GetFile(ctx context.Context, hash string) (File, error)
 	GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error)
 	// The state the last build before this one left, to hand to the provisioner.
@@ -48,6 +51,9 @@ type Querier interface {
 	// The login is a username or an email address.
 	GetUserByLogin(ctx context.Context, login string) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
+	GetWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) (WorkspaceAgent, error)
+	GetWorkspaceAgentByID(ctx context.Context, id uuid.UUID) (WorkspaceAgent, error)
+	GetWorkspaceAgentByToken(ctx context.Context, hashedToken []byte) (WorkspaceAgent, error)
 	GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID) (WorkspaceBuild, error)
 	GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspaceBuildByNumberParams) (WorkspaceBuild, error)
 	GetWorkspaceByID(ctx context.Context, id uuid.UUID) (Workspace, error)
@@ -55,6 +61,7 @@ type Querier interface {
 	// Keeps a running job alive; returns whether it was asked to cancel.
 	HeartbeatProvisionerJob(ctx context.Context, id uuid.UUID) (bool, error)
 	InsertAPIKey(ctx context.Context, arg InsertAPIKeyParams) (ApiKey, error)
+	InsertDeploymentSecret(ctx context.Context, arg InsertDeploymentSecretParams) error
 	InsertFile(ctx context.Context, arg InsertFileParams) error
 	InsertProvisionerJob(ctx context.Context, arg InsertProvisionerJobParams) (ProvisionerJob, error)
 	InsertProvisionerJobLogs(ctx context.Context, arg InsertProvisionerJobLogsParams) ([]int64, error)
@@ -75,9 +82,12 @@ type Querier interface {
 	// Serializes first-user creation: held until the transaction ends.
 	LockUsers(ctx context.Context) error
 	LockWorkspace(ctx context.Context, id uuid.UUID) error
+	// At server start: whatever was connected to an earlier run is not now.
+	MarkAllAgentsDisconnected(ctx context.Context) error
 	NextTemplateVersionNumber(ctx context.Context, templateID uuid.UUID) (int32, error)
 	// Delivered to listeners only if the transaction commits (see package pubsub).
 	Notify(ctx context.Context, arg NotifyParams) error
+	SetWorkspaceAgentManifest(ctx context.Context, arg SetWorkspaceAgentManifestParams) error
 	SoftDeleteTemplate(ctx context.Context, id uuid.UUID) error
 	SoftDeleteUser(ctx context.Context, id uuid.UUID) error
 	SoftDeleteWorkspace(ctx context.Context, id uuid.UUID) error
@@ -88,7 +98,10 @@ type Querier interface {
 	UpdateUserPassword(ctx context.Context, arg UpdateUserPasswordParams) error
 	UpdateUserRoles(ctx context.Context, arg UpdateUserRolesParams) (User, error)
 	UpdateUserStatus(ctx context.Context, arg UpdateUserStatusParams) (User, error)
+	UpdateWorkspaceAgentLifecycle(ctx context.Context, arg UpdateWorkspaceAgentLifecycleParams) (WorkspaceAgent, error)
 	UpdateWorkspaceBuildResult(ctx context.Context, arg UpdateWorkspaceBuildResultParams) error
+	WorkspaceAgentConnected(ctx context.Context, arg WorkspaceAgentConnectedParams) error
+	WorkspaceAgentDisconnected(ctx context.Context, id uuid.UUID) error
 }
 
 var _ Querier = (*Queries)(nil)

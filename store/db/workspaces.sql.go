@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -327,7 +328,11 @@ const listWorkspaces = `-- name: ListWorkspaces :many
 SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, v.number AS template_version_number,
-    bu.username AS initiator_name
+    bu.username AS initiator_name,
+    a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
+    a.started_at AS agent_started_at, a.ready_at AS agent_ready_at,
+    a.first_connected_at AS agent_first_connected_at, a.last_connected_at AS agent_last_connected_at,
+    a.disconnected_at AS agent_disconnected_at
 FROM workspaces w
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id
@@ -336,6 +341,7 @@ JOIN workspace_builds b ON b.workspace_id = w.id
 JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN template_versions v ON v.id = b.template_version_id
 JOIN users bu ON bu.id = b.initiator_id
+LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 WHERE NOT w.deleted
   AND ($1::uuid IS NULL OR w.owner_id = $1)
   AND ($2::uuid IS NULL OR w.id = $2)
@@ -356,6 +362,14 @@ type ListWorkspacesRow struct {
 	ProvisionerJob          ProvisionerJob
 	TemplateVersionNumber   int32
 	InitiatorName           string
+	AgentID                 *uuid.UUID
+	AgentLifecycle          *string
+	AgentVersion            *string
+	AgentStartedAt          *time.Time
+	AgentReadyAt            *time.Time
+	AgentFirstConnectedAt   *time.Time
+	AgentLastConnectedAt    *time.Time
+	AgentDisconnectedAt     *time.Time
 }
 
 // Live workspaces, all or one owner's or one, each with its latest build.
@@ -406,6 +420,14 @@ func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) 
 			&i.ProvisionerJob.WorkerName,
 			&i.TemplateVersionNumber,
 			&i.InitiatorName,
+			&i.AgentID,
+			&i.AgentLifecycle,
+			&i.AgentVersion,
+			&i.AgentStartedAt,
+			&i.AgentReadyAt,
+			&i.AgentFirstConnectedAt,
+			&i.AgentLastConnectedAt,
+			&i.AgentDisconnectedAt,
 		); err != nil {
 			return nil, err
 		}

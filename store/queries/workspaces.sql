@@ -17,7 +17,11 @@ UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1;
 SELECT sqlc.embed(w), u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     sqlc.embed(b), sqlc.embed(j), v.number AS template_version_number,
-    bu.username AS initiator_name
+    bu.username AS initiator_name,
+    a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
+    a.started_at AS agent_started_at, a.ready_at AS agent_ready_at,
+    a.first_connected_at AS agent_first_connected_at, a.last_connected_at AS agent_last_connected_at,
+    a.disconnected_at AS agent_disconnected_at
 FROM workspaces w
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id
@@ -26,6 +30,7 @@ JOIN workspace_builds b ON b.workspace_id = w.id
 JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN template_versions v ON v.id = b.template_version_id
 JOIN users bu ON bu.id = b.initiator_id
+LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 WHERE NOT w.deleted
   AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
   AND (sqlc.narg('id')::uuid IS NULL OR w.id = sqlc.narg('id'))

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"github.com/hashicorp/yamux"
+
+	"den/sdk"
+	"den/server/httpapi"
+	"den/server/httpmw"
+	"den/store/db"
+)
+
+// agentSessions holds the multiplexed connection of every agent connected
+// to this server.
+type agentSessions struct {
+	mu       sync.Mutex
+	sessions map[uuid.UUID]*yamux.Session
+}
+
+func (a *agentSessions) get(id uuid.UUID) *yamux.Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessions[id]
+}
+
+// put records the agent's session, closing one it replaces (an agent that
+// reconnected before the server noticed the old connection drop).
+func (a *agentSessions) put(id uuid.UUID, s *yamux.Session) {
+	a.mu.Lock()
+	old := a.sessions[id]
+	a.sessions[id] = s
+	a.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// remove forgets s, unless a newer session replaced it; it reports whether
+// s was the agent's session.
+func (a *agentSessions) remove(id uuid.UUID, s *yamux.Session) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sessions[id] != s {
+		return false
+	}
+	delete(a.sessions, id)
+	return true
+}
+
+func (a *agentSessions) len() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.sessions)
+}
+
+// yamuxConfig is the agent connection's multiplexer on the server's end: the
+// server never accepts streams from agents, so it queues few.
+func yamuxConfig() *yamux.Config {
+	c := sdk.MultiplexerConfig()
+	c.AcceptBacklog = 4
+	return c
+}
+
+// agentConnect takes an agent's WebSocket and keeps it as the agent's
+// session until it drops or the server stops.
+func (s *Server) agentConnect(w http.ResponseWriter, r *http.Request) {
+	a := httpmw.AgentFrom(r.Context())
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return // Accept answered the client
+	}
+	c.SetReadLimit(-1) // yamux frames stream through; nothing is buffered whole
+	conn := websocket.NetConn(s.ctx, c, websocket.MessageBinary)
+	sess, err := yamux.Server(conn, yamuxConfig())
+	if err != nil {
+		conn.Close()
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	version := r.Header.Get("Den-Agent-Version")
+	if len(version) > 64 {
+		version = version[:64]
+	}
+	ctx := context.WithoutCancel(r.Context())
+	s.agents.put(a.Agent.ID, sess)
+	if err := s.store.WorkspaceAgentConnected(ctx, db.WorkspaceAgentConnectedParams{ID: a.Agent.ID, Version: version}); err != nil {
+		s.logger.Warn("record agent connection", "agent", a.Agent.ID, "error", err)
+	}
+	s.notifyAgent(ctx, a)
+	s.logger.Debug("agent connected", "workspace", a.Workspace.Name, "agent", a.Agent.ID, "version", version)
+
+	select {
+	case <-sess.CloseChan():
+	case <-s.ctx.Done():
+		sess.Close()
+	}
+	if s.agents.remove(a.Agent.ID, sess) && s.ctx.Err() == nil {
+		if err := s.store.WorkspaceAgentDisconnected(ctx, a.Agent.ID); err != nil {
+			s.logger.Warn("record agent disconnection", "agent", a.Agent.ID, "error", err)
+		}
+		s.notifyAgent(ctx, a)
+	}
+	s.logger.Debug("agent disconnected", "workspace", a.Workspace.Name, "agent", a.Agent.ID)
+}
