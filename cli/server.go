@@ -36,6 +36,7 @@ type serverOptions struct {
 	dockerHost  string
 	daemons     int
 	agentBinary string
+	ownersSSH   bool
 }
 
 func (r *Root) serverCommand() *cobra.Command {
@@ -67,6 +68,8 @@ binaries, in <data-dir>/postgres, listening only on a Unix socket there.`,
 	envFlag(fs, "provisioner-daemons", "DEN_PROVISIONER_DAEMONS")
 	fs.StringVar(&o.agentBinary, "agent-binary", "", "the static den binary put into workspaces as their agent (default: this binary)")
 	envFlag(fs, "agent-binary", "DEN_AGENT_BINARY")
+	fs.BoolVar(&o.ownersSSH, "owners-may-connect", false, "let users with the owner role SSH into and forward ports of every workspace (by default only a workspace's owner may)")
+	envFlag(fs, "owners-may-connect", "DEN_OWNERS_MAY_CONNECT")
 	fs.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text or json")
 	envFlag(fs, "log-format", "DEN_LOG_FORMAT")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -136,6 +139,7 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 			"docker": docker.New(docker.Options{Host: o.dockerHost, AgentBinary: agentBinary, Logger: logger}),
 		},
 		ProvisionerDaemons: daemons,
+		OwnersMayConnect:   o.ownersSSH,
 	})
 	defer srv.Close()
 	httpServer := &http.Server{

@@ -56,7 +56,7 @@ type Workspace struct {
 	// SSHHostKey is the workspace's SSH host key, in authorized_keys form.
 	SSHHostKey string    `json:"ssh_host_key,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt   time.Time      `json:"updated_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // WorkspaceBuild is one transition of a workspace.

@@ -97,4 +97,3 @@ func (s *Server) connectableAgent(r *http.Request, ws db.Workspace) (id [16]byte
 	}
 	return w.Agent.ID, ""
 }
-
