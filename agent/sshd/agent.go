@@ -13,7 +13,8 @@ import (
 // to the client's agent over an auth-agent@openssh.com channel. stop
 // closes the socket and removes the directory.
 func (sess *session) forwardAgent(home string) (sock string, stop func(), err error) {
-	dir, err := agentDir(home)
+	tmp, _ := envLookup(sess.c.srv.environ())("TMPDIR")
+	dir, err := agentDir(tmp, home)
 	if err != nil {
 		return "", nil, err
 	}
@@ -48,11 +49,15 @@ func (sess *session) forwardAgent(home string) (sock string, stop func(), err er
 	return sock, stop, nil
 }
 
-// agentDir makes a private directory for the agent socket: in $TMPDIR or
-// /tmp, else (a scratch image may have no /tmp) in the user's home.
-func agentDir(home string) (string, error) {
+// agentDir makes a private directory for the agent socket: in tmp
+// ($TMPDIR) or /tmp, else (a scratch image may have no /tmp) in the
+// user's home.
+func agentDir(tmp, home string) (string, error) {
+	if tmp == "" {
+		tmp = "/tmp"
+	}
 	var errs []error
-	for _, base := range []string{os.TempDir(), home} {
+	for _, base := range []string{tmp, home} {
 		dir, err := os.MkdirTemp(base, "den-ssh-agent-")
 		if err == nil {
 			return dir, nil

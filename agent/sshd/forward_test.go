@@ -255,6 +255,36 @@ func TestAgentForwarding(t *testing.T) {
 	}
 }
 
+// TestAgentForwardingNoTempDir: with neither $TMPDIR, /tmp nor the home
+// directory writable (a scratch image), the session runs without
+// SSH_AUTH_SOCK and says why.
+func TestAgentForwardingNoTempDir(t *testing.T) {
+	t.Parallel()
+	passwd := filepath.Join(t.TempDir(), "passwd") // does not list us
+	ts := newTestServer(t, Options{}, func(s *Server) {
+		s.passwdPath = passwd
+		s.environ = func() []string { return []string{"TMPDIR=/nonexistent/tmp", "HOME=/nonexistent/home"} }
+	})
+	client := ts.dial(t)
+	if err := agent.ForwardToAgent(client, agent.NewKeyring()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := client.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := agent.RequestAgentForwarding(s); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	s.Stderr = &stderr
+	out, err := s.Output(`echo "${SSH_AUTH_SOCK-unset}"`)
+	if err != nil || string(out) != "unset\n" || !strings.Contains(stderr.String(), "den: agent forwarding: ") {
+		t.Fatalf("output %q, stderr %q, err %v", out, stderr.String(), err)
+	}
+}
+
 // TestAgentForwardingOpenSSH runs ssh -A host ssh-add -l against a real
 // ssh-agent.
 func TestAgentForwardingOpenSSH(t *testing.T) {

@@ -143,10 +143,12 @@ func (sess *session) startCommand(shell bool, command string) {
 	var agentSock string
 	stopAgent := func() {}
 	if sess.agent {
-		agentSock, stopAgent, err = sess.forwardAgent(acct.home)
+		sock, stop, err := sess.forwardAgent(acct.home)
 		if err != nil {
 			log.Warn("agent forwarding", "error", err)
 			fmt.Fprintf(sess.ch.Stderr(), "den: agent forwarding: %v\r\n", err)
+		} else {
+			agentSock, stopAgent = sock, stop
 		}
 	}
 	spec := procSpec{

@@ -57,3 +57,30 @@ func TestAuthorize(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectIsTheOwnersAlone(t *testing.T) {
+	t.Parallel()
+	me, other := uuid.New(), uuid.New()
+	owner := Subject{ID: me, Roles: []sdk.Role{sdk.RoleOwner, sdk.RoleMember}}
+	member := Subject{ID: me, Roles: []sdk.Role{sdk.RoleMember}}
+	mine := Object{Type: ResourceWorkspace, OwnerID: me}
+	theirs := Object{Type: ResourceWorkspace, OwnerID: other}
+	for _, tc := range []struct {
+		name string
+		p    Policy
+		s    Subject
+		o    Object
+		want bool
+	}{
+		{"member into own", Policy{}, member, mine, true},
+		{"member into other's", Policy{}, member, theirs, false},
+		{"owner role into other's, by default", Policy{}, owner, theirs, false},
+		{"owner role into other's, when allowed", Policy{OwnersMayConnect: true}, owner, theirs, true},
+		{"member into other's, even when owners may", Policy{OwnersMayConnect: true}, member, theirs, false},
+		{"connect to a user", Policy{OwnersMayConnect: true}, owner, Object{Type: ResourceUser, OwnerID: other}, false},
+	} {
+		if got := tc.p.Authorize(tc.s, ActionConnect, tc.o) == nil; got != tc.want {
+			t.Errorf("%s: allowed = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
