@@ -64,8 +64,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	env := sessionEnv(m.Env)
-	srv, err := sshd.New(sshd.Options{HostKey: ed25519.PrivateKey(key), Dir: m.Dir, Env: env, Logger: a.log.With("subsystem", "sshd")})
+	// The SSH server adds the agent's own environment itself.
+	var templateEnv []string
+	for k, v := range m.Env {
+		templateEnv = append(templateEnv, k+"="+v)
+	}
+	srv, err := sshd.New(sshd.Options{HostKey: ed25519.PrivateKey(key), Dir: m.Dir, Env: templateEnv, Logger: a.log.With("subsystem", "sshd")})
 	if err != nil {
 		return fmt.Errorf("start the ssh server: %w", err)
 	}
@@ -75,7 +79,7 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	wg.Go(func() { a.connect(ctx) })
-	wg.Go(func() { a.startup(ctx, m, env) })
+	wg.Go(func() { a.startup(ctx, m, sessionEnv(m.Env)) })
 	<-ctx.Done()
 
 	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

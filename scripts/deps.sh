@@ -13,6 +13,9 @@ fi
 
 # Debian's static busybox: the tests' tiny workspace image is made from it.
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# OpenSSH's clients and rsync: the SSH tests drive the real tools.
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v rsync >/dev/null || need+=(rsync)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
