@@ -116,3 +116,13 @@ func (e *env) waitJob(t testing.TB, id uuid.UUID) sdk.ProvisionerJob {
 	t.Helper()
 	return servertest.WaitJob(t, e.owner, id)
 }
+
+// workspace looks a workspace up by name.
+func (e *env) workspace(t testing.TB, name string) sdk.Workspace {
+	t.Helper()
+	ws, err := e.owner.WorkspaceByName(context.Background(), sdk.Me, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}

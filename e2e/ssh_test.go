@@ -207,3 +207,63 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TestPortForwardPingSpeedtest runs den port-forward, den ping and den
+// speedtest as a user would, against a real workspace.
+func TestPortForwardPingSpeedtest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.create(t, "dev")
+	c := newCLI(t, e)
+
+	// A server "in the workspace": the container shares this host's network.
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		for {
+			conn, err := target.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(conn, "hello through den port-forward\n")
+			conn.Close()
+		}
+	}()
+	local := freePort(t)
+	remote := target.Addr().(*net.TCPAddr).Port
+	pf := c.cmd(c.bin, "port-forward", "dev", "--tcp", fmt.Sprintf("%d:%d", local, remote))
+	if err := pf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { pf.Process.Kill(); pf.Wait() }() //nolint:errcheck
+	var got string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && got == "" {
+		if conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", local)); err == nil {
+			b, _ := io.ReadAll(conn)
+			conn.Close()
+			got = string(b)
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got != "hello through den port-forward\n" {
+		t.Fatalf("port-forward: %q", got)
+	}
+
+	if out := c.run("ping", "dev", "-c", "2"); !strings.Contains(out, "2 pings: min") {
+		t.Errorf("ping: %q", out)
+	}
+	if out := c.run("speedtest", "dev", "--bytes", "4000000"); !strings.Contains(out, "up   to dev") || !strings.Contains(out, "down from dev") {
+		t.Errorf("speedtest: %q", out)
+	}
+	// A stopped workspace says how to start it.
+	e.transition(t, e.workspace(t, "dev"), "stop")
+	out, err := c.cmd(c.bin, "ssh", "dev", "--", "true").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "den start dev") {
+		t.Errorf("ssh to a stopped workspace: %v %q", err, out)
+	}
+}
