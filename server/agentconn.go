@@ -93,7 +93,16 @@ func (s *Server) agentConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notifyAgent(ctx, a)
 	s.logger.Debug("agent connected", "workspace", a.Workspace.Name, "agent", a.Agent.ID, "version", version)
+	// The connection outlives this handler: a fresh goroutine watches it, so
+	// the handler's deep stack (HTTP server, middleware) is freed. An idle
+	// agent then costs its connection, the multiplexer and this one small
+	// goroutine.
+	s.done.Go(func() { s.holdAgent(ctx, a, sess) })
+}
 
+// holdAgent waits for an agent's session to end (or the server to stop) and
+// records the disconnection.
+func (s *Server) holdAgent(ctx context.Context, a httpmw.Agent, sess *yamux.Session) {
 	select {
 	case <-sess.CloseChan():
 	case <-s.ctx.Done():
