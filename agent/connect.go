@@ -36,7 +36,7 @@ func (a *Agent) connect(ctx context.Context) {
 			continue
 		}
 		attempt = 0
-		sess, err := yamux.Client(conn, sdk.MultiplexerConfig())
+		sess, err := yamux.Client(sdk.MultiplexerConn(conn), sdk.MultiplexerConfig())
 		if err != nil {
 			conn.Close()
 			continue

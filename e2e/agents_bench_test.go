@@ -411,7 +411,7 @@ func fakeAgent(ctx context.Context, u *url.URL, token string, connects, live *at
 			continue
 		}
 		attempt = 0
-		sess, err := yamux.Client(conn, sdk.MultiplexerConfig())
+		sess, err := yamux.Client(sdk.MultiplexerConn(conn), sdk.MultiplexerConfig())
 		if err != nil {
 			conn.Close()
 			continue

@@ -76,7 +76,7 @@ func (s *Server) agentConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(-1) // yamux frames stream through; nothing is buffered whole
 	conn := websocket.NetConn(s.ctx, c, websocket.MessageBinary)
-	sess, err := yamux.Server(conn, yamuxConfig())
+	sess, err := yamux.Server(sdk.MultiplexerConn(conn), yamuxConfig())
 	if err != nil {
 		conn.Close()
 		httpapi.InternalError(w, r, s.logger, err)
