@@ -35,9 +35,10 @@ test: deps
 	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && go test -race -timeout 45m ./...
 
 ## bench: the benchmarks whose figures BENCHMARKS.md records
-bench: deps
+bench:
+	./scripts/deps.sh bench
 	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && \
-		go test -run '^$$' -bench WorkspaceLifecycle -benchtime 1x ./e2e/ && \
+		go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/ && \
 		go test -run '^$$' -bench StartStop -benchtime 20x ./provisioner/docker/
 
 ## gen: regenerate the store's query code from store/queries (sqlc)

@@ -16,9 +16,9 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # OpenSSH's clients and rsync: the SSH tests drive the real tools.
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v rsync >/dev/null || need+=(rsync)
-# OpenSSH's server: the relay benchmarks (e2e) compare Den with ssh to a
-# private sshd they start on loopback (the package's own service is not used).
-[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# OpenSSH's server, for `scripts/deps.sh bench` only: the relay benchmarks
+# (e2e) compare Den with ssh to a private sshd they start on loopback.
+if [ "${1:-}" = bench ] && [ ! -x /usr/sbin/sshd ]; then need+=(openssh-server); fi
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
