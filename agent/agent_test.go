@@ -181,6 +181,30 @@ func TestStreams(t *testing.T) {
 	}
 	conn.Close()
 
+	// Behind a proxy that passes only WebSockets, streams still work.
+	wsOnly := *e.owner
+	wsOnly.WebSocketOnly = true
+	conn, err = wsOnly.DialWorkspace(ctx, ws.ID, sdk.StreamHeader{Kind: sdk.StreamPing})
+	if err != nil {
+		t.Fatalf("ping over a WebSocket: %v", err)
+	}
+	if _, err := conn.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(conn, buf); err != nil || binary.BigEndian.Uint64(buf) != 42 {
+		t.Fatalf("ping over a WebSocket: %v", err)
+	}
+	conn.Close()
+	// A plain GET is told to upgrade.
+	resp, err := e.owner.Request(ctx, http.MethodGet, "/api/v2/workspaces/"+ws.ID.String()+"/connect?kind=ping", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("plain GET: %d, want 426", resp.StatusCode)
+	}
+
 	// TCP to a port "in the workspace" (this machine, for the in-process agent).
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -164,7 +164,7 @@ func (a *AgentClient) Connect(ctx context.Context, version string) (net.Conn, er
 	h := http.Header{}
 	h.Set(AgentTokenHeader, a.Token)
 	h.Set("Den-Agent-Version", version)
-	return a.Client.dialWebSocket(ctx, APIPrefix+"/agent/connect", h)
+	return a.Client.dialStream(ctx, APIPrefix+"/agent/connect", h)
 }
 
 // MultiplexerConfig is the setup of the stream multiplexer (yamux) on both

@@ -27,6 +27,9 @@ type Client struct {
 	URL          *url.URL
 	SessionToken string
 	HTTPClient   *http.Client
+	// WebSocketOnly makes streams (SSH, port forwarding, the agent's link)
+	// use WebSockets rather than trying a raw HTTP Upgrade first.
+	WebSocketOnly bool
 }
 
 // New returns a client for the server at u, with no session.

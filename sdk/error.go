@@ -20,6 +20,8 @@ type Error struct {
 	// StatusCode and RetryAfter come from the HTTP response, not the body.
 	StatusCode int           `json:"-"`
 	RetryAfter time.Duration `json:"-"`
+	// notFromDen marks an answer without Den's envelope: a proxy's, say.
+	notFromDen bool
 }
 
 // ValidationError names one field of a request and what is wrong with it.
@@ -46,6 +48,7 @@ func ReadError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	e := &Error{StatusCode: resp.StatusCode}
 	if err := json.Unmarshal(body, e); err != nil || e.Message == "" {
+		e.notFromDen = true
 		e.Message = fmt.Sprintf("unexpected status %d from the server", resp.StatusCode)
 		e.Detail = strings.TrimSpace(string(body))
 		if len(e.Detail) > 300 {

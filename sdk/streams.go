@@ -131,5 +131,5 @@ func (c *Client) DialWorkspace(ctx context.Context, workspace uuid.UUID, h Strea
 		q.Set("direction", h.Direction)
 		q.Set("bytes", strconv.FormatInt(h.Bytes, 10))
 	}
-	return c.dialWebSocket(ctx, fmt.Sprintf("%s/workspaces/%s/connect?%s", APIPrefix, workspace, q.Encode()), http.Header{})
+	return c.dialStream(ctx, fmt.Sprintf("%s/workspaces/%s/connect?%s", APIPrefix, workspace, q.Encode()), http.Header{})
 }

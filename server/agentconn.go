@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/hashicorp/yamux"
 
@@ -70,12 +69,10 @@ func yamuxConfig() *yamux.Config {
 // session until it drops or the server stops.
 func (s *Server) agentConnect(w http.ResponseWriter, r *http.Request) {
 	a := httpmw.AgentFrom(r.Context())
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
-		return // Accept answered the client
+	conn, ok := s.acceptStream(w, r)
+	if !ok {
+		return
 	}
-	c.SetReadLimit(-1) // yamux frames stream through; nothing is buffered whole
-	conn := websocket.NetConn(s.ctx, c, websocket.MessageBinary)
 	sess, err := yamux.Server(sdk.MultiplexerConn(conn), yamuxConfig())
 	if err != nil {
 		conn.Close()

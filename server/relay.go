@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"den/sdk"
 	"den/server/httpapi"
 	"den/server/httpmw"
@@ -69,13 +67,11 @@ func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = stream.SetDeadline(time.Time{})
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
+	client, ok := s.acceptStream(w, r)
+	if !ok {
 		stream.Close()
 		return
 	}
-	c.SetReadLimit(-1)
-	client := websocket.NetConn(s.ctx, c, websocket.MessageBinary)
 	splice.Conns(client, stream)
 }
 
