@@ -169,12 +169,15 @@ func (a *AgentClient) Connect(ctx context.Context, version string) (net.Conn, er
 
 // MultiplexerConfig is the setup of the stream multiplexer (yamux) on both
 // ends of an agent's connection: keepalives often enough for proxies that
-// drop idle connections, and no logging to stderr.
+// drop idle connections, a larger stream window, and no logging to stderr.
 func MultiplexerConfig() *yamux.Config {
 	c := yamux.DefaultConfig()
 	c.KeepAliveInterval = 15 * time.Second
 	c.ConnectionWriteTimeout = 15 * time.Second
 	c.LogOutput = io.Discard
+	// A stream may have 1 MiB in flight (yamux's default, 256 KiB, caps
+	// a stream at a window per round trip); memory is taken only as data waits.
+	c.MaxStreamWindowSize = 1 << 20
 	return c
 }
 
