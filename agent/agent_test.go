@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -231,6 +232,41 @@ func TestStreams(t *testing.T) {
 		t.Fatalf("tcp echo: %v", err)
 	}
 	conn.Close()
+	// Half-close passes through: the client ends its writing and still
+	// reads the answer, which the target sends only after the end.
+	counter, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer counter.Close()
+	go func() {
+		c, err := counter.Accept()
+		if err != nil {
+			return
+		}
+		n, _ := io.Copy(io.Discard, c)
+		fmt.Fprintf(c, "got %d bytes", n)
+		c.Close()
+	}()
+	conn, err = e.owner.DialWorkspace(ctx, ws.ID, sdk.StreamHeader{Kind: sdk.StreamTCP, Addr: counter.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, ok := conn.(interface{ CloseWrite() error })
+	if !ok {
+		t.Fatalf("a workspace stream (%T) cannot half-close", conn)
+	}
+	if _, err := conn.Write(payload); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(conn); err != nil || string(b) != fmt.Sprintf("got %d bytes", len(payload)) {
+		t.Fatalf("after half-close: %q %v", b, err)
+	}
+	conn.Close()
+
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	closedAddr := closed.Addr().String()
 	closed.Close()

@@ -61,7 +61,8 @@ func (a *Agent) serve(ctx context.Context, sess *yamux.Session) {
 	}
 }
 
-// handle reads a stream's header and serves it.
+// handle reads a stream's header, prepares what it asks for and serves it,
+// on a connection opened back to the server when the server asked for one.
 func (a *Agent) handle(ctx context.Context, stream net.Conn) {
 	_ = stream.SetReadDeadline(time.Now().Add(15 * time.Second))
 	var h sdk.StreamHeader
@@ -70,55 +71,81 @@ func (a *Agent) handle(ctx context.Context, stream net.Conn) {
 		return
 	}
 	if err := h.Validate(); err != nil {
-		_ = sdk.WriteStreamMessage(stream, sdk.StreamReply{Error: err.Error()})
-		stream.Close()
+		reject(stream, err.Error())
 		return
 	}
 	_ = stream.SetReadDeadline(time.Time{})
+	serve, abandon, msg := a.prepare(ctx, h)
+	if msg != "" {
+		reject(stream, msg)
+		return
+	}
+	conn := a.answer(ctx, stream, h.DialBack)
+	if conn == nil {
+		abandon()
+		return
+	}
+	serve(conn)
+}
+
+// prepare gets ready to serve a stream: serve carries it, abandon undoes
+// the preparation when the stream never opens, and msg says why the stream
+// cannot be served.
+func (a *Agent) prepare(ctx context.Context, h sdk.StreamHeader) (serve func(net.Conn), abandon func(), msg string) {
+	abandon = func() {}
 	switch h.Kind {
 	case sdk.StreamSSH:
 		a.mu.Lock()
 		srv := a.sshd
 		a.mu.Unlock()
 		if srv == nil {
-			reject(stream, "the workspace's SSH server is not running")
-			return
+			return nil, nil, "the workspace's SSH server is not running"
 		}
-		if accept(stream) {
-			srv.ServeConn(ctx, stream)
-		}
+		return func(c net.Conn) { srv.ServeConn(ctx, c) }, abandon, ""
 	case sdk.StreamTCP:
 		var d net.Dialer
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		conn, err := d.DialContext(dctx, "tcp", h.Addr)
+		target, err := d.DialContext(dctx, "tcp", h.Addr)
 		cancel()
 		if err != nil {
-			reject(stream, fmt.Sprintf("cannot connect to %s in the workspace: %s", h.Addr, dialReason(err)))
-			return
+			return nil, nil, fmt.Sprintf("cannot connect to %s in the workspace: %s", h.Addr, dialReason(err))
 		}
-		if accept(stream) {
-			splice.Conns(stream, conn)
-		} else {
-			conn.Close()
-		}
+		return func(c net.Conn) { splice.Conns(c, target) }, func() { target.Close() }, ""
 	case sdk.StreamPing:
-		if accept(stream) {
-			_, _ = io.Copy(stream, stream)
-			stream.Close()
-		}
-	case sdk.StreamSpeedtest:
-		if accept(stream) {
-			speedtest(stream, h)
-		}
+		return func(c net.Conn) {
+			_, _ = io.Copy(c, c)
+			c.Close()
+		}, abandon, ""
+	default: // sdk.StreamSpeedtest
+		return func(c net.Conn) { speedtest(c, h) }, abandon, ""
 	}
 }
 
-func accept(stream net.Conn) bool {
+// answer tells the server the stream is open and returns the connection it
+// goes on: one opened back to the server for it when the server asked and
+// that works, or else the multiplexed stream itself. It returns nil when
+// the server is gone.
+func (a *Agent) answer(ctx context.Context, stream net.Conn, dialBack string) net.Conn {
+	if dialBack != "" {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		conn, err := a.client.DialBack(dctx, dialBack)
+		cancel()
+		if err == nil {
+			err = sdk.WriteStreamMessage(stream, sdk.StreamReply{DialedBack: true})
+			stream.Close()
+			if err != nil {
+				conn.Close()
+				return nil
+			}
+			return conn
+		}
+		a.log.Warn("open a stream's own connection to the server; using the shared one", "error", err)
+	}
 	if err := sdk.WriteStreamMessage(stream, sdk.StreamReply{}); err != nil {
 		stream.Close()
-		return false
+		return nil
 	}
-	return true
+	return stream
 }
 
 func reject(stream net.Conn, msg string) {

@@ -180,6 +180,10 @@ type throughputCase struct {
 //   - tcp-direct: a loopback TCP connection to a sink server; tcp-den: the
 //     same sink through a port-forward stream (client → server → agent →
 //     sink), as `den port-forward` carries it.
+//   - gossh-proc: as gossh-direct, but the SSH server runs in a child
+//     process (TestSSHDProcess), so client and server are separate
+//     processes as they are through Den; gossh-den/gossh-proc is the
+//     relay's share alone.
 //   - tcp-2hop and gossh-2hop: the direct cases through two plain loopback
 //     TCP relays (splice), the kernel work of Den's path without its
 //     framing, multiplexing or separate processes.
@@ -215,7 +219,9 @@ func BenchmarkSSHThroughput(b *testing.B) {
 	}
 
 	sshdAddr, sshdKey := goSSHD(b)
+	procAddr, procKey := goSSHDProcess(b)
 	denClient, directClient, hopClient := r.denSSH(b), dialSSH(b, sshdAddr, sshdKey), dialSSH(b, twoHops(b, sshdAddr), sshdKey)
+	procClient := dialSSH(b, procAddr, procKey)
 	sinkHops := twoHops(b, sink.addr())
 	tcp := func(dial func() (net.Conn, error), f func(net.Conn) (time.Duration, error)) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
@@ -259,6 +265,8 @@ func BenchmarkSSHThroughput(b *testing.B) {
 		{name: "tcp-den", bytes: n, up: tcp(relayed, sink.upload), down: tcp(relayed, sink.download)},
 		{name: "gossh-direct", bytes: n, up: func() (time.Duration, error) { return sshUpload(directClient, n) },
 			down: func() (time.Duration, error) { return sshDownload(directClient, n) }},
+		{name: "gossh-proc", bytes: n, up: func() (time.Duration, error) { return sshUpload(procClient, n) },
+			down: func() (time.Duration, error) { return sshDownload(procClient, n) }},
 		{name: "gossh-2hop", bytes: n, up: func() (time.Duration, error) { return sshUpload(hopClient, n) },
 			down: func() (time.Duration, error) { return sshDownload(hopClient, n) }},
 		{name: "gossh-den", bytes: n, up: func() (time.Duration, error) { return sshUpload(denClient, n) },
@@ -307,7 +315,7 @@ func BenchmarkSSHThroughput(b *testing.B) {
 			b.ReportMetric(cpu[tc.name+"-"+dir], tc.name+"-"+dir+"-CPU-ms/MiB")
 		}
 	}
-	for _, p := range [][2]string{{"tcp-den", "tcp-direct"}, {"tcp-2hop", "tcp-direct"}, {"gossh-den", "gossh-direct"}, {"gossh-2hop", "gossh-direct"}, {"openssh-den", "openssh-sshd"}, {"openssh-den-aes", "openssh-sshd-aes"}} {
+	for _, p := range [][2]string{{"tcp-den", "tcp-direct"}, {"tcp-2hop", "tcp-direct"}, {"gossh-den", "gossh-direct"}, {"gossh-den", "gossh-proc"}, {"gossh-proc", "gossh-direct"}, {"gossh-2hop", "gossh-direct"}, {"openssh-den", "openssh-sshd"}, {"openssh-den-aes", "openssh-sshd-aes"}} {
 		for _, dir := range []string{"up", "down"} {
 			if rate[p[0]+"-"+dir] > 0 && rate[p[1]+"-"+dir] > 0 {
 				b.ReportMetric(rate[p[0]+"-"+dir]/rate[p[1]+"-"+dir], p[0]+"/"+p[1]+"-"+dir)

@@ -232,9 +232,25 @@ func TestPortForwardPingSpeedtest(t *testing.T) {
 			conn.Close()
 		}
 	}()
-	local := freePort(t)
+	// One that answers only once the client has ended its writing.
+	counter, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer counter.Close()
+	go func() {
+		conn, err := counter.Accept()
+		if err != nil {
+			return
+		}
+		n, _ := io.Copy(io.Discard, conn)
+		fmt.Fprintf(conn, "got %d bytes", n)
+		conn.Close()
+	}()
+	local, local2 := freePort(t), freePort(t)
 	remote := target.Addr().(*net.TCPAddr).Port
-	pf := c.cmd(c.bin, "port-forward", "dev", "--tcp", fmt.Sprintf("%d:%d", local, remote))
+	pf := c.cmd(c.bin, "port-forward", "dev", "--tcp", fmt.Sprintf("%d:%d", local, remote),
+		"--tcp", fmt.Sprintf("%d:%d", local2, counter.Addr().(*net.TCPAddr).Port))
 	if err := pf.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +269,18 @@ func TestPortForwardPingSpeedtest(t *testing.T) {
 	if got != "hello through den port-forward\n" {
 		t.Fatalf("port-forward: %q", got)
 	}
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", local2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	conn.(*net.TCPConn).CloseWrite() //nolint:errcheck
+	if b, err := io.ReadAll(conn); err != nil || string(b) != "got 1000 bytes" {
+		t.Fatalf("port-forward after a half-close: %q %v", b, err)
+	}
+	conn.Close()
 
 	if out := c.run("ping", "dev", "-c", "2"); !strings.Contains(out, "2 pings: min") {
 		t.Errorf("ping: %q", out)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/coder/websocket"
@@ -165,6 +166,14 @@ func (a *AgentClient) Connect(ctx context.Context, version string) (net.Conn, er
 	h.Set(AgentTokenHeader, a.Token)
 	h.Set("Den-Agent-Version", version)
 	return a.Client.dialStream(ctx, APIPrefix+"/agent/connect", h)
+}
+
+// DialBack opens the connection that carries one stream the server asked
+// for (StreamHeader.DialBack) beside the multiplexed link.
+func (a *AgentClient) DialBack(ctx context.Context, id string) (net.Conn, error) {
+	h := http.Header{}
+	h.Set(AgentTokenHeader, a.Token)
+	return a.Client.dialStream(ctx, APIPrefix+"/agent/streams/"+url.PathEscape(id), h)
 }
 
 // MultiplexerConfig is the setup of the stream multiplexer (yamux) on both

@@ -48,6 +48,9 @@ func (c *Client) dialRaw(ctx context.Context, path string, h http.Header) (net.C
 	}
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", StreamUpgrade)
+	if conn, ok, err := c.dialOwn(ctx, req); ok {
+		return conn, err
+	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
 		return nil, err

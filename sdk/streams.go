@@ -39,12 +39,20 @@ type StreamHeader struct {
 	// StreamSpeedtest.
 	Direction string `json:"direction,omitempty"`
 	Bytes     int64  `json:"bytes,omitempty"`
+	// DialBack, when set, asks the agent to carry the stream on a
+	// connection of its own, opened with AgentClient.DialBack(DialBack),
+	// rather than on the multiplexed link: the server then splices the
+	// client's connection to it socket to socket.
+	DialBack string `json:"dial_back,omitempty"`
 }
 
 // StreamReply answers a StreamHeader: an empty Error means the stream is
 // open.
 type StreamReply struct {
 	Error string `json:"error,omitempty"`
+	// DialedBack says that the stream goes on over the connection the
+	// agent opened back to the server, not over this one.
+	DialedBack bool `json:"dialed_back,omitempty"`
 }
 
 // maxStreamMessage bounds a header or reply.
@@ -114,6 +122,9 @@ func (h StreamHeader) Validate() error {
 	default:
 		return fmt.Errorf("unknown stream kind %q", h.Kind)
 	}
+	if h.DialBack != "" && !validDialBack(h.DialBack) {
+		return errors.New("dial_back must be 32 hexadecimal digits")
+	}
 	return nil
 }
 
@@ -132,4 +143,16 @@ func (c *Client) DialWorkspace(ctx context.Context, workspace uuid.UUID, h Strea
 		q.Set("bytes", strconv.FormatInt(h.Bytes, 10))
 	}
 	return c.dialStream(ctx, fmt.Sprintf("%s/workspaces/%s/connect?%s", APIPrefix, workspace, q.Encode()), http.Header{})
+}
+
+func validDialBack(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,7 +17,9 @@ import (
 
 // connectWorkspace relays one client connection (SSH, TCP to a port, ping,
 // speed test) to the workspace's agent: it opens a stream to the agent,
-// then upgrades the client's request to a WebSocket and splices the two.
+// then upgrades the client's request to a stream and splices the two. The
+// agent carries the stream on a connection of its own opened back to the
+// server (see dialBacks) when it can, or else on its multiplexed link.
 func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ws := httpmw.WorkspaceParam(ctx)
@@ -45,6 +48,9 @@ func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	dialBackID, dialedBack, done := s.dialBacks.add(agentID)
+	defer done()
+	h.DialBack = dialBackID
 	stream, err := sess.OpenStream()
 	if err != nil {
 		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: "the connection to the agent of " + ws.Name + " dropped", Detail: err.Error()})
@@ -66,13 +72,25 @@ func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: reply.Error})
 		return
 	}
+	var agentConn net.Conn = stream
+	if reply.DialedBack {
+		stream.Close()
+		select {
+		case agentConn = <-dialedBack:
+		case <-time.After(15 * time.Second):
+			httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: "the agent of " + ws.Name + " did not open the stream it said it had"})
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 	_ = stream.SetDeadline(time.Time{})
 	client, ok := s.acceptStream(w, r)
 	if !ok {
-		stream.Close()
+		agentConn.Close()
 		return
 	}
-	splice.Conns(client, stream)
+	splice.Conns(client, agentConn)
 }
 
 // connectableAgent returns the agent of a running workspace, or a message

@@ -76,6 +76,7 @@ type Server struct {
 	pubsub         *pubsub.Listener
 	policy         policy.Policy
 	agents         agentSessions
+	dialBacks      dialBacks
 
 	secretsMu sync.Mutex
 	secrets   map[string][]byte
@@ -115,6 +116,7 @@ func New(opts Options) *Server {
 		pubsub:         pubsub.NewListener(opts.DB.Config().ConnConfig.ConnString(), opts.Logger.With("subsystem", "pubsub")),
 		policy:         policy.Policy{OwnersMayConnect: opts.OwnersMayConnect},
 		agents:         agentSessions{sessions: map[uuid.UUID]*yamux.Session{}},
+		dialBacks:      dialBacks{pending: map[string]*dialBack{}},
 		secrets:        map[string][]byte{},
 	}
 	s.router = s.routes()
@@ -189,6 +191,7 @@ func (s *Server) routes() chi.Router {
 			r.Post("/lifecycle", s.agentLifecycle)
 			r.Post("/logs", s.agentLogs)
 			r.Get("/connect", s.agentConnect)
+			r.Get("/streams/{stream}", s.agentStream)
 		})
 		r.Get("/buildinfo", s.buildInfo)
 		r.Get("/setup", s.setup)

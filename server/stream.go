@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"net"
 	"net/http"
 	"strings"
@@ -31,10 +30,7 @@ func (s *Server) acceptStream(w http.ResponseWriter, r *http.Request) (net.Conn,
 			conn.Close()
 			return nil, false
 		}
-		if brw.Reader.Buffered() > 0 {
-			return bufferedConn{Conn: conn, r: brw.Reader}, true
-		}
-		return conn, true
+		return sdk.BufferedConn(conn, brw.Reader), true
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		httpapi.WriteError(w, http.StatusUpgradeRequired, sdk.Error{
@@ -60,11 +56,3 @@ func headerHasToken(h http.Header, name, token string) bool {
 	}
 	return false
 }
-
-// bufferedConn reads what the HTTP server had already buffered first.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (b bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }

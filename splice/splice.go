@@ -38,8 +38,7 @@ func Conns(a, b net.Conn) {
 			closeBoth()
 			return
 		}
-		if hc, ok := dst.(halfCloser); ok {
-			_ = hc.CloseWrite()
+		if hc, ok := dst.(halfCloser); ok && hc.CloseWrite() == nil {
 			return
 		}
 		closeBoth()
