@@ -101,6 +101,7 @@ func (s *Server) createFirstUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger.Info("created first user", "username", user.Username)
+	httpmw.SetSessionCookie(w, key.String(), expires, s.secureCookies())
 	httpapi.Write(w, http.StatusCreated, sdk.LoginResponse{User: convertUser(user), SessionToken: key.String(), ExpiresAt: expires})
 }
 
@@ -157,8 +158,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
+	httpmw.SetSessionCookie(w, key.String(), expires, s.secureCookies())
 	httpapi.Write(w, http.StatusCreated, sdk.LoginResponse{User: convertUser(user), SessionToken: key.String(), ExpiresAt: expires})
 }
+
+// secureCookies says whether cookies need https: when the access URL has it.
+func (s *Server) secureCookies() bool { return s.opts.AccessURL.Scheme == "https" }
 
 // logout ends the session the request was made with.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -174,7 +179,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sdk.SessionTokenCookie, Value: "", Path: "/", MaxAge: -1})
+	httpmw.ClearSessionCookie(w, s.secureCookies())
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -36,10 +36,3 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) buildInfo(w http.ResponseWriter, _ *http.Request) {
 	httpapi.Write(w, http.StatusOK, sdk.BuildInfo{Version: buildinfo.Version()})
 }
-
-// index is a placeholder until the dashboard lands.
-func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, "Den %s\n\nThe API is at %s%s. Sign in with:\n\n  den login %s\n",
-		buildinfo.Version(), s.opts.AccessURL, sdk.APIPrefix, s.opts.AccessURL)
-}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/hashicorp/yamux"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"den/buildinfo"
 	"den/provisioner"
 	"den/provisionerd"
 	"den/pubsub"
@@ -25,6 +27,7 @@ import (
 	"den/server/httpmw"
 	"den/server/policy"
 	"den/server/ratelimit"
+	"den/site"
 	"den/store"
 )
 
@@ -171,20 +174,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(httpmw.Log(s.logger.With("subsystem", "http")))
+	dashboard := site.New(buildinfo.Version(), s.opts.AccessURL.String())
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		httpapi.Errorf(w, http.StatusNotFound, "no such route: %s %s", r.Method, r.URL.Path)
+		if strings.HasPrefix(r.URL.Path, sdk.APIPrefix+"/") || r.URL.Path == sdk.APIPrefix ||
+			(r.Method != http.MethodGet && r.Method != http.MethodHead) {
+			httpapi.Errorf(w, http.StatusNotFound, "no such route: %s %s", r.Method, r.URL.Path)
+			return
+		}
+		dashboard.ServeHTTP(w, r) // the dashboard's own routes
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Errorf(w, http.StatusMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
 	})
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Get("/", s.index)
 
 	auth := httpmw.Authenticate(httpmw.AuthOptions{
 		Store: s.store, Logger: s.logger, Now: s.opts.Now, SessionDuration: s.opts.SessionDuration,
+		SecureCookies: s.secureCookies(),
 	})
 	r.Route(sdk.APIPrefix, func(r chi.Router) {
+		r.Use(httpmw.CrossOrigin)
 		r.Route("/agent", func(r chi.Router) {
 			r.Use(httpmw.AuthenticateAgent(s.store, s.logger))
 			r.Get("/manifest", s.agentManifest)

@@ -43,6 +43,8 @@ type AuthOptions struct {
 	Now    func() time.Time
 	// SessionDuration is how long a session lives after its last use.
 	SessionDuration time.Duration
+	// SecureCookies marks session cookies Secure (the server is on https).
+	SecureCookies bool
 }
 
 // lastUsedInterval bounds how often a key's last-used time is written.
@@ -111,6 +113,9 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 					httpapi.InternalError(w, r, o.Logger, err)
 					return
 				}
+				if key.Kind == "session" && fromCookie(r, token) {
+					SetSessionCookie(w, token, key.ExpiresAt, o.SecureCookies)
+				}
 			}
 			next.ServeHTTP(w, r.WithContext(WithActor(ctx, Actor{User: user, APIKey: key})))
 		})
@@ -137,4 +142,11 @@ func touch(ctx context.Context, o AuthOptions, key *db.ApiKey, user *db.User, no
 
 func unauthorized(w http.ResponseWriter, msg, detail string) {
 	httpapi.WriteError(w, http.StatusUnauthorized, sdk.Error{Message: msg, Detail: detail})
+}
+
+// fromCookie reports whether the request's token came from the session
+// cookie.
+func fromCookie(r *http.Request, token string) bool {
+	c, err := r.Cookie(sdk.SessionTokenCookie)
+	return err == nil && c.Value == token && r.Header.Get(sdk.SessionTokenHeader) == "" && r.Header.Get("Authorization") == ""
 }
