@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
 
+	"den/agent/rpty"
 	"den/agent/sshd"
 	"den/sdk"
 )
@@ -39,6 +41,7 @@ type Agent struct {
 
 	mu    sync.Mutex
 	sshd  *sshd.Server
+	rpty  *rpty.Manager // the web terminal's sessions
 	state sdk.AgentLifecycle
 }
 
@@ -73,19 +76,26 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("start the ssh server: %w", err)
 	}
+	terminals := rpty.New(rpty.Options{
+		Command: func() (*exec.Cmd, error) { return srv.LoginShell(rpty.Term) },
+		Logger:  a.log.With("subsystem", "rpty"),
+	})
 	a.mu.Lock()
 	a.sshd = srv
+	a.rpty = terminals
 	a.mu.Unlock()
 
 	var wg sync.WaitGroup
 	wg.Go(func() { a.connect(ctx) })
 	wg.Go(func() { a.startup(ctx, m, sessionEnv(m.Env)) })
+	wg.Go(func() { a.runApps(ctx, m.Apps) })
 	<-ctx.Done()
 
 	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	a.report(done, sdk.AgentShuttingDown)
 	srv.Close()
+	terminals.Close()
 	a.report(done, sdk.AgentOff)
 	wg.Wait()
 	return nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hashicorp/yamux"
 
 	"den/sdk"
@@ -111,6 +112,18 @@ func (a *Agent) prepare(ctx context.Context, h sdk.StreamHeader) (serve func(net
 			return nil, nil, fmt.Sprintf("cannot connect to %s in the workspace: %s", h.Addr, dialReason(err))
 		}
 		return func(c net.Conn) { splice.Conns(c, target) }, func() { target.Close() }, ""
+	case sdk.StreamPTY:
+		a.mu.Lock()
+		terminals := a.rpty
+		a.mu.Unlock()
+		if terminals == nil {
+			return nil, nil, "the workspace's terminal sessions are not running"
+		}
+		att, err := terminals.Attach(uuid.MustParse(h.Session), h.Rows, h.Cols)
+		if err != nil {
+			return nil, nil, err.Error()
+		}
+		return func(c net.Conn) { att.Serve(c) }, att.Cancel, ""
 	case sdk.StreamPing:
 		return func(c net.Conn) {
 			_, _ = io.Copy(c, c)

@@ -37,6 +37,7 @@ type serverOptions struct {
 	daemons     int
 	agentBinary string
 	ownersSSH   bool
+	wildcardURL string
 }
 
 func (r *Root) serverCommand() *cobra.Command {
@@ -58,6 +59,8 @@ binaries, in <data-dir>/postgres, listening only on a Unix socket there.`,
 	envFlag(fs, "http-address", "DEN_HTTP_ADDRESS")
 	fs.StringVar(&o.accessURL, "access-url", "", "URL clients and workspaces reach the server at (default: http://<http-address>)")
 	envFlag(fs, "access-url", "DEN_ACCESS_URL")
+	fs.StringVar(&o.wildcardURL, "wildcard-access-url", "", "serve workspace apps on subdomains matching this pattern, such as *.apps.example.com (the scheme and port are the access URL's; DNS must send them to this server); without it, apps are served on paths, to their owners only")
+	envFlag(fs, "wildcard-access-url", "DEN_WILDCARD_ACCESS_URL")
 	fs.StringVar(&o.postgresURL, "postgres-url", "", "PostgreSQL URL (default: run a built-in PostgreSQL in the data directory)")
 	envFlag(fs, "postgres-url", "DEN_POSTGRES_URL")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default: /var/lib/den as root, else ~/.local/share/den)")
@@ -90,6 +93,11 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 	accessURL, err := accessURL(o.accessURL, ln.Addr().String())
 	if err != nil {
 		return err
+	}
+	if o.wildcardURL != "" {
+		if _, err := server.ParseWildcardAccessURL(o.wildcardURL); err != nil {
+			return fmt.Errorf("--wildcard-access-url: %w", err)
+		}
 	}
 	dataDir, err := r.dataDir(o.dataDir)
 	if err != nil {
@@ -140,6 +148,7 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 		},
 		ProvisionerDaemons: daemons,
 		OwnersMayConnect:   o.ownersSSH,
+		WildcardAccessURL:  o.wildcardURL,
 	})
 	defer srv.Close()
 	httpServer := &http.Server{

@@ -97,6 +97,8 @@ type AgentSpec struct {
 	Env            map[string]string
 	StartupScript  string
 	StartupTimeout time.Duration
+	// Apps are the workspace's web apps, in the template's order.
+	Apps []sdk.AgentApp
 }
 
 // Resource is one piece of infrastructure a workspace has.

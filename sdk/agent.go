@@ -84,6 +84,8 @@ type AgentManifest struct {
 	StartupScript string            `json:"startup_script,omitempty"`
 	// StartupTimeoutSeconds bounds the startup script; 0 means the default.
 	StartupTimeoutSeconds int `json:"startup_timeout_seconds,omitempty"`
+	// Apps are the workspace's web apps, whose health checks the agent runs.
+	Apps []AgentApp `json:"apps,omitempty"`
 	// SSHHostKeySeed is the seed of the workspace's ed25519 host key, the
 	// same for every start of the workspace.
 	SSHHostKeySeed []byte `json:"ssh_host_key_seed"`

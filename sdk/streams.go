@@ -28,6 +28,8 @@ const (
 	StreamPing StreamKind = "ping"
 	// StreamSpeedtest sends (down) or swallows (up) Bytes bytes.
 	StreamSpeedtest StreamKind = "speedtest"
+	// StreamPTY joins the reconnecting terminal session Session (see pty.go).
+	StreamPTY StreamKind = "pty"
 )
 
 // StreamHeader opens every stream the server opens to an agent.
@@ -39,6 +41,11 @@ type StreamHeader struct {
 	// StreamSpeedtest.
 	Direction string `json:"direction,omitempty"`
 	Bytes     int64  `json:"bytes,omitempty"`
+	// Session (a UUID the client chose), and the terminal's size (0: the
+	// default), for StreamPTY.
+	Session string `json:"session,omitempty"`
+	Rows    uint16 `json:"rows,omitempty"`
+	Cols    uint16 `json:"cols,omitempty"`
 	// DialBack, when set, asks the agent to carry the stream on a
 	// connection of its own, opened with AgentClient.DialBack(DialBack),
 	// rather than on the multiplexed link: the server then splices the
@@ -118,6 +125,10 @@ func (h StreamHeader) Validate() error {
 		}
 		if h.Bytes <= 0 || h.Bytes > MaxSpeedtestBytes {
 			return fmt.Errorf("speedtest bytes must be 1 to %d", int64(MaxSpeedtestBytes))
+		}
+	case StreamPTY:
+		if err := h.validatePTY(); err != nil {
+			return err
 		}
 	default:
 		return fmt.Errorf("unknown stream kind %q", h.Kind)

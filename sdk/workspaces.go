@@ -53,6 +53,8 @@ type Workspace struct {
 	// Agent is the agent of the latest build, when it is a start whose
 	// provisioner started one.
 	Agent *WorkspaceAgent `json:"agent,omitempty"`
+	// Apps are the web apps of the agent, in the template's order.
+	Apps []WorkspaceApp `json:"apps"`
 	// SSHHostKey is the workspace's SSH host key, in authorized_keys form.
 	SSHHostKey string    `json:"ssh_host_key,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`

@@ -33,13 +33,18 @@ func (s *Server) agentManifest(w http.ResponseWriter, r *http.Request) {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
+	apps, err := s.manifestApps(ctx, a.Agent.ID)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
 	env := map[string]string{}
 	_ = json.Unmarshal(a.Agent.Env, &env) // written by the server
 	httpapi.Write(w, http.StatusOK, sdk.AgentManifest{
 		AgentID: a.Agent.ID, WorkspaceID: a.Workspace.ID, WorkspaceName: a.Workspace.Name,
 		OwnerName: owner.Username, OwnerEmail: owner.Email,
 		Dir: a.Agent.Dir, Env: env, StartupScript: a.Agent.StartupScript,
-		StartupTimeoutSeconds: int(a.Agent.StartupTimeoutSeconds), SSHHostKeySeed: seed,
+		StartupTimeoutSeconds: int(a.Agent.StartupTimeoutSeconds), SSHHostKeySeed: seed, Apps: apps,
 	})
 }
 

@@ -252,10 +252,13 @@ func recordAgent(ctx context.Context, tx store.Store, b db.WorkspaceBuild, res *
 	if err != nil {
 		return err
 	}
-	return tx.SetWorkspaceAgentManifest(ctx, db.SetWorkspaceAgentManifestParams{
+	if err := tx.SetWorkspaceAgentManifest(ctx, db.SetWorkspaceAgentManifestParams{
 		BuildID: b.ID, Dir: res.Agent.Dir, Env: raw, StartupScript: res.Agent.StartupScript,
 		StartupTimeoutSeconds: int32(res.Agent.StartupTimeout / time.Second),
-	})
+	}); err != nil {
+		return err
+	}
+	return recordApps(ctx, tx, b.ID, res.Agent.Apps)
 }
 
 // notifyWorkspace tells watchers a workspace changed. Best effort.

@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/google/uuid"
 
 	"den/sdk"
 	"den/server/httpapi"
@@ -17,12 +21,9 @@ import (
 
 // connectWorkspace relays one client connection (SSH, TCP to a port, ping,
 // speed test) to the workspace's agent: it opens a stream to the agent,
-// then upgrades the client's request to a stream and splices the two. The
-// agent carries the stream on a connection of its own opened back to the
-// server (see dialBacks) when it can, or else on its multiplexed link.
+// then upgrades the client's request to a stream and splices the two.
 func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ws := httpmw.WorkspaceParam(ctx)
+	ws := httpmw.WorkspaceParam(r.Context())
 	if !s.authorize(w, r, policy.ActionConnect, workspaceObject(ws)) {
 		return
 	}
@@ -35,62 +36,94 @@ func (s *Server) connectWorkspace(w http.ResponseWriter, r *http.Request) {
 		httpapi.Invalid(w, sdk.ValidationError{Field: "kind", Detail: err.Error()})
 		return
 	}
-	agentID, msg := s.connectableAgent(r, ws)
-	if msg != "" {
-		httpapi.WriteError(w, http.StatusConflict, sdk.Error{Message: msg})
+	agentConn, ok := s.openAgentStream(w, r, ws, h)
+	if !ok {
 		return
 	}
-	sess := s.agents.get(agentID)
-	if sess == nil {
-		httpapi.WriteError(w, http.StatusConflict, sdk.Error{
-			Message: "the agent of " + ws.Name + " is not connected to the server",
-			Detail:  "it reconnects by itself within seconds of a network or server blip; `den show " + ws.Name + "` shows its state",
-		})
-		return
-	}
-	dialBackID, dialedBack, done := s.dialBacks.add(agentID)
-	defer done()
-	h.DialBack = dialBackID
-	stream, err := sess.OpenStream()
-	if err != nil {
-		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: "the connection to the agent of " + ws.Name + " dropped", Detail: err.Error()})
-		return
-	}
-	_ = stream.SetDeadline(time.Now().Add(15 * time.Second))
-	var reply sdk.StreamReply
-	err = sdk.WriteStreamMessage(stream, h)
-	if err == nil {
-		err = sdk.ReadStreamMessage(stream, &reply)
-	}
-	if err != nil {
-		stream.Close()
-		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: "the agent of " + ws.Name + " did not answer", Detail: err.Error()})
-		return
-	}
-	if reply.Error != "" {
-		stream.Close()
-		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: reply.Error})
-		return
-	}
-	var agentConn net.Conn = stream
-	if reply.DialedBack {
-		stream.Close()
-		select {
-		case agentConn = <-dialedBack:
-		case <-time.After(15 * time.Second):
-			httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: "the agent of " + ws.Name + " did not open the stream it said it had"})
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
-	_ = stream.SetDeadline(time.Time{})
 	client, ok := s.acceptStream(w, r)
 	if !ok {
 		agentConn.Close()
 		return
 	}
 	splice.Conns(client, agentConn)
+}
+
+// openAgentStream opens a stream with header h to the agent of ws, which
+// the caller authorized the client to connect to (see dialAgent). A
+// workspace without a connected agent is a 409, an agent that refuses the
+// stream a 502; on failure the response is written.
+func (s *Server) openAgentStream(w http.ResponseWriter, r *http.Request, ws db.Workspace, h sdk.StreamHeader) (net.Conn, bool) {
+	agentID, msg := s.connectableAgent(r, ws)
+	if msg != "" {
+		httpapi.WriteError(w, http.StatusConflict, sdk.Error{Message: msg})
+		return nil, false
+	}
+	conn, err := s.dialAgent(r.Context(), agentID, h)
+	switch {
+	case errors.Is(err, errAgentNotConnected):
+		httpapi.WriteError(w, http.StatusConflict, sdk.Error{
+			Message: "the agent of " + ws.Name + " is not connected to the server",
+			Detail:  "it reconnects by itself within seconds of a network or server blip; `den show " + ws.Name + "` shows its state",
+		})
+		return nil, false
+	case r.Context().Err() != nil:
+		return nil, false // the client left
+	case err != nil:
+		httpapi.WriteError(w, http.StatusBadGateway, sdk.Error{Message: err.Error()})
+		return nil, false
+	}
+	return conn, true
+}
+
+// errAgentNotConnected: the agent has no connection to this server.
+var errAgentNotConnected = errors.New("the workspace's agent is not connected to the server; it reconnects by itself within seconds")
+
+// dialAgent opens a stream with header h to a connected agent and returns
+// the connection it goes on: one the agent opened back to the server for it
+// (see dialBacks) when it can, or else a stream of its multiplexed link.
+// Its errors are for people: they say what failed.
+func (s *Server) dialAgent(ctx context.Context, agent uuid.UUID, h sdk.StreamHeader) (net.Conn, error) {
+	sess := s.agents.get(agent)
+	if sess == nil {
+		return nil, errAgentNotConnected
+	}
+	id, dialedBack, done := s.dialBacks.add(agent)
+	defer done()
+	h.DialBack = id
+	stream, err := sess.OpenStream()
+	if err != nil {
+		return nil, fmt.Errorf("the connection to the workspace's agent dropped: %w", err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = stream.SetDeadline(deadline)
+	var reply sdk.StreamReply
+	err = sdk.WriteStreamMessage(stream, h)
+	if err == nil {
+		err = sdk.ReadStreamMessage(stream, &reply)
+	}
+	switch {
+	case err != nil:
+		stream.Close()
+		return nil, fmt.Errorf("the workspace's agent did not answer: %w", err)
+	case reply.Error != "":
+		stream.Close()
+		return nil, errors.New(reply.Error)
+	case !reply.DialedBack:
+		_ = stream.SetDeadline(time.Time{})
+		return stream, nil
+	}
+	stream.Close()
+	select {
+	case conn := <-dialedBack:
+		return conn, nil
+	case <-time.After(time.Until(deadline)):
+		return nil, errors.New("the workspace's agent did not open the stream it said it had")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // connectableAgent returns the agent of a running workspace, or a message

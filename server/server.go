@@ -66,6 +66,10 @@ type Options struct {
 	// forward ports of) everyone's workspaces; by default only a
 	// workspace's owner may.
 	OwnersMayConnect bool
+	// WildcardAccessURL, such as "*.apps.example.com", serves workspace
+	// apps on subdomains, each its own origin; empty serves them on paths
+	// of the access URL, to their owners only.
+	WildcardAccessURL string
 }
 
 // Server is the control plane's HTTP side.
@@ -80,6 +84,7 @@ type Server struct {
 	policy         policy.Policy
 	agents         agentSessions
 	dialBacks      dialBacks
+	apps           appsState
 
 	secretsMu sync.Mutex
 	secrets   map[string][]byte
@@ -174,6 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(httpmw.Log(s.logger.With("subsystem", "http")))
+	r.Use(s.appHosts) // app hosts go to the app proxy before any of Den's routes
 	dashboard := site.New(buildinfo.Version(), s.opts.AccessURL.String())
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, sdk.APIPrefix+"/") || r.URL.Path == sdk.APIPrefix ||
@@ -188,6 +194,8 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
+	r.HandleFunc("/@{user}/{workspace}/apps/{app}", s.servePathApp)
+	r.HandleFunc("/@{user}/{workspace}/apps/{app}/*", s.servePathApp)
 
 	auth := httpmw.Authenticate(httpmw.AuthOptions{
 		Store: s.store, Logger: s.logger, Now: s.opts.Now, SessionDuration: s.opts.SessionDuration,
@@ -200,10 +208,12 @@ func (s *Server) routes() chi.Router {
 			r.Get("/manifest", s.agentManifest)
 			r.Post("/lifecycle", s.agentLifecycle)
 			r.Post("/logs", s.agentLogs)
+			r.Post("/apps/health", s.agentAppHealth)
 			r.Get("/connect", s.agentConnect)
 			r.Get("/streams/{stream}", s.agentStream)
 		})
 		r.Get("/buildinfo", s.buildInfo)
+		r.Get("/apps/open", s.openApp)
 		r.Get("/setup", s.setup)
 		r.Post("/users/first", s.createFirstUser)
 		r.Post("/users/login", s.login)
@@ -231,6 +241,7 @@ func (s *Server) routes() chi.Router {
 				r.Post("/builds", s.createBuild)
 				r.Get("/builds/{number}", s.getBuild)
 				r.Get("/connect", s.connectWorkspace)
+				r.Get("/pty", s.workspacePTY)
 			})
 			r.Route("/jobs/{job}", func(r chi.Router) {
 				r.Use(httpmw.LoadJob(s.store, s.logger))

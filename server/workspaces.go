@@ -163,13 +163,17 @@ func (s *Server) writeWorkspace(w http.ResponseWriter, r *http.Request, id uuid.
 		httpapi.Errorf(w, http.StatusNotFound, "the workspace no longer exists")
 		return
 	}
-	out := convertWorkspace(rows[0])
+	out := []sdk.Workspace{convertWorkspace(rows[0])}
+	if err := s.addApps(r.Context(), out); err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
 	if seed, err := s.hostKeySeed(r.Context(), id); err == nil {
-		out.SSHHostKey, _ = sdk.SSHPublicKey(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+		out[0].SSHHostKey, _ = sdk.SSHPublicKey(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
 	} else {
 		s.logger.Warn("derive workspace host key", "workspace", id, "error", err)
 	}
-	httpapi.Write(w, status, out)
+	httpapi.Write(w, status, out[0])
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
@@ -211,6 +215,10 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		if s.policy.Authorize(sub, policy.ActionRead, workspaceObject(row.Workspace)) == nil {
 			out = append(out, convertWorkspace(row))
 		}
+	}
+	if err := s.addApps(ctx, out); err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
 	}
 	httpapi.Write(w, http.StatusOK, out)
 }

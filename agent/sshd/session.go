@@ -249,22 +249,7 @@ func (sess *session) hangup() {
 // winning: the agent's own minus DEN_AGENT_*, the template's, the user's
 // identity, the client's, then the SSH_* variables.
 func (sess *session) environ(acct account, tty, agentSock string) []string {
-	srv := sess.c.srv
-	var env []string
-	for _, kv := range srv.environ() {
-		if strings.HasPrefix(kv, "DEN_AGENT_") {
-			continue
-		}
-		if sess.pty == nil && strings.HasPrefix(kv, "TERM=") {
-			continue // a pipe is no terminal
-		}
-		env = append(env, kv)
-	}
-	env = append(env, srv.opts.Env...)
-	env = append(env, "USER="+acct.name, "LOGNAME="+acct.name, "HOME="+acct.home, "SHELL="+acct.shell)
-	if _, ok := envLookup(env)("PATH"); !ok {
-		env = append(env, "PATH="+defaultPath)
-	}
+	env := sess.c.srv.baseEnv(acct, sess.pty != nil)
 	if sess.pty != nil && sess.pty.term != "" {
 		env = append(env, "TERM="+sess.pty.term)
 	}

@@ -311,6 +311,14 @@ func (d *decoder) decode(path string, written ast.Node, v reflect.Value) {
 			return
 		}
 		v.SetFloat(f)
+	case reflect.Int:
+		i, ok := wholeNumber(n)
+		if !ok {
+			text, _ := scalarText(n)
+			d.errorAt(written, path, "must be a whole number, not %s", describe(n, text))
+			return
+		}
+		v.SetInt(i)
 	case reflect.Pointer:
 		if isNull(n) {
 			if v.Type().Elem() == valueType {
@@ -425,6 +433,22 @@ func number(n ast.Node) (float64, bool) {
 			f, err := strconv.ParseFloat(n.Value, 64)
 			return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 		}
+	}
+	return 0, false
+}
+
+// wholeNumber is the value of an integer scalar that fits in 32 bits, with
+// ok false for anything else.
+func wholeNumber(n ast.Node) (int64, bool) {
+	in, ok := n.(*ast.IntegerNode)
+	if !ok {
+		return 0, false
+	}
+	switch v := in.Value.(type) {
+	case int64:
+		return v, v >= math.MinInt32 && v <= math.MaxInt32
+	case uint64:
+		return int64(v), v <= math.MaxInt32
 	}
 	return 0, false
 }

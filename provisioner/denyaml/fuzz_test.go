@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"den/sdk"
 )
 
 // FuzzParse: Parse never panics, and fails only with Errors whose every
@@ -28,6 +30,8 @@ func FuzzParse(f *testing.F) {
 		"container:\n  image: x\n  memory: 1.5GiB\n  cpus: .5\nagent: {startup_script: \"$${HOME} ${workspace.name}\"}\n",
 		"? [a]\n: b\n",
 		"container:\n\timage: x\n",
+		minimal + "apps:\n  - {slug: web, port: 8000, share: public, healthcheck: {path: /h, interval: 2s, threshold: 2}}\n  - {slug: b, url: 'http://127.0.0.1:${param.p}/x/'}\nparameters: [{name: p, type: number, default: 80}]\n",
+		minimal + "apps:\n  - slug: web\n    port: ${param.p}\n    healthcheck: {url: 'http://h:${param.p}/'}\nparameters: [{name: p, default: '1'}]\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -75,6 +79,15 @@ func FuzzParse(f *testing.F) {
 			}
 			if _, err := r.Container.MemoryBytes(); err != nil {
 				t.Fatalf("Resolve accepted memory %q: %v", r.Container.Memory, err)
+			}
+			apps, err := r.AgentApps()
+			if err != nil {
+				t.Fatalf("Resolve accepted apps that AgentApps refuses: %v", err)
+			}
+			for _, a := range apps {
+				if sdk.ValidateAppSlug(a.Slug) != nil || !a.Share.Valid() || a.URL == "" {
+					t.Fatalf("an app Parse accepted: %+v", a)
+				}
 			}
 		}
 	})

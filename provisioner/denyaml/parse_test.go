@@ -231,7 +231,7 @@ func TestParseShape(t *testing.T) {
 		name, src string
 		wants     []want
 	}{
-		{"unknown top-level field", minimal + "foo: 1\n", []want{{3, "foo", "the sections of den.yaml are agent, container"}}},
+		{"unknown top-level field", minimal + "foo: 1\n", []want{{3, "foo", "the sections of den.yaml are agent, apps, container"}}},
 		{"misplaced field", minimal + "memory: 2g\n", []want{{3, "memory", "did you mean container.memory?"}}},
 		{"typo", "container:\n  image: x\n  memroy: 2g\n", []want{{3, "container.memroy", "did you mean memory?"}}},
 		{"unknown nested field", minimal + "volumes:\n  - name: a\n    path: /a\n    persistent: true\n    size: 10g\n", []want{{7, "volumes[0].size", "the fields of volumes[0] are name, path, persistent"}}},

@@ -169,6 +169,15 @@ func (s *Spec) eachRefField(fn func(path, value string) string) {
 	s.Agent.Dir = fn("agent.dir", s.Agent.Dir)
 	eachMapValue("agent.env", s.Agent.Env, fn)
 	s.Agent.StartupScript = fn("agent.startup_script", s.Agent.StartupScript)
+	for i := range s.Apps {
+		a := &s.Apps[i]
+		at := indexPath("apps", i)
+		a.Port = fn(at+".port", a.Port)
+		a.URL = fn(at+".url", a.URL)
+		if a.Healthcheck != nil {
+			a.Healthcheck.URL = fn(at+".healthcheck.url", a.Healthcheck.URL)
+		}
+	}
 }
 
 func eachMapValue(path string, m map[string]string, fn func(path, value string) string) {

@@ -59,6 +59,7 @@ func (s *Spec) resolve(v Vars) (*Spec, error) {
 	if out.Agent.Dir != "" && !strings.HasPrefix(out.Agent.Dir, "/") {
 		fail("agent.dir", "%s resolved to %s, which is not absolute", quoteRef(s.Agent.Dir), quote(out.Agent.Dir))
 	}
+	resolveApps(s.Apps, out.Apps, fail)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -121,6 +122,10 @@ func (s *Spec) clone() *Spec {
 		return v
 	})
 	out.Agent.Env = maps.Clone(s.Agent.Env)
+	out.Apps = cloneSlice(s.Apps, func(a App) App {
+		a.Healthcheck = clonePtr(a.Healthcheck)
+		return a
+	})
 	return &out
 }
 

@@ -159,7 +159,7 @@ func (w *schemaWalker) check(path string, typ reflect.Type, node any) {
 		}
 		w.check(path+".*", typ.Elem(), obj["additionalProperties"])
 	default:
-		want := map[reflect.Kind]string{reflect.String: "string", reflect.Bool: "boolean", reflect.Float64: "number"}[typ.Kind()]
+		want := map[reflect.Kind]string{reflect.String: "string", reflect.Bool: "boolean", reflect.Float64: "number", reflect.Int: "integer"}[typ.Kind()]
 		if want == "" || !slices.Contains(types, want) {
 			t.Errorf("%s: %s in the Spec; the schema allows %v", path, typ, types)
 		}

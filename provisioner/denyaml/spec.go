@@ -1,7 +1,8 @@
 // Package denyaml reads den.yaml, the declarative template of the docker
 // provisioner: typed parameters, the container, its volumes (each persistent
-// or not), and the agent section. Values may refer to ${param.NAME},
-// ${workspace.name}, ${owner.name} and the like; Resolve substitutes them.
+// or not), the agent section and the web apps Den serves from the
+// workspace. Values may refer to ${param.NAME}, ${workspace.name},
+// ${owner.name} and the like; Resolve substitutes them.
 package denyaml
 
 // FileName is the template file every template directory holds.
@@ -17,6 +18,8 @@ type Spec struct {
 	Container   Container   `yaml:"container" json:"container"`
 	Volumes     []Volume    `yaml:"volumes" json:"volumes,omitempty"`
 	Agent       Agent       `yaml:"agent" json:"agent"`
+	// Apps are web apps in the workspace that Den serves to browsers.
+	Apps []App `yaml:"apps" json:"apps,omitempty"`
 }
 
 // Parameter is a typed choice left to whoever creates a workspace.

@@ -92,6 +92,7 @@ func validate(s *Spec, src *source) Errors {
 	c.container(&s.Container)
 	c.volumes(s.Volumes)
 	c.agent(&s.Agent)
+	c.apps(s.Apps)
 	return c.errs.sorted().limited()
 }
 

@@ -152,6 +152,10 @@ func (p *Provisioner) startResolved(ctx context.Context, req provisioner.ApplyRe
 	if err != nil {
 		return provisioner.ApplyResult{}, fmt.Errorf("agent.startup_timeout: %w", err)
 	}
+	apps, err := s.AgentApps()
+	if err != nil {
+		return provisioner.ApplyResult{}, err
+	}
 
 	img, err := p.prepareImage(ctx, req.Files, s.Container, pl.network, log)
 	if err != nil {
@@ -183,6 +187,7 @@ func (p *Provisioner) startResolved(ctx context.Context, req provisioner.ApplyRe
 		}},
 		Agent: &provisioner.AgentSpec{
 			Dir: s.Agent.Dir, Env: s.Agent.Env, StartupScript: s.Agent.StartupScript, StartupTimeout: timeout,
+			Apps: apps,
 		},
 	}
 	for _, v := range pl.volumes {

@@ -129,6 +129,20 @@ type WorkspaceAgent struct {
 	LogBytes              int64
 }
 
+type WorkspaceApp struct {
+	AgentID               uuid.UUID
+	Slug                  string
+	Position              int32
+	Name                  string
+	TargetUrl             string
+	Share                 string
+	Health                string
+	HealthcheckUrl        string
+	HealthcheckIntervalMs int32
+	HealthcheckThreshold  int32
+	HealthUpdatedAt       *time.Time
+}
+
 type WorkspaceBuild struct {
 	ID                uuid.UUID
 	WorkspaceID       uuid.UUID

@@ -54,6 +54,7 @@ type Querier interface {
 	GetWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) (WorkspaceAgent, error)
 	GetWorkspaceAgentByID(ctx context.Context, id uuid.UUID) (WorkspaceAgent, error)
 	GetWorkspaceAgentByToken(ctx context.Context, hashedToken []byte) (WorkspaceAgent, error)
+	GetWorkspaceApp(ctx context.Context, arg GetWorkspaceAppParams) (WorkspaceApp, error)
 	GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID) (WorkspaceBuild, error)
 	GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspaceBuildByNumberParams) (WorkspaceBuild, error)
 	GetWorkspaceByID(ctx context.Context, id uuid.UUID) (Workspace, error)
@@ -70,11 +71,13 @@ type Querier interface {
 	InsertUser(ctx context.Context, arg InsertUserParams) (User, error)
 	InsertWorkspace(ctx context.Context, arg InsertWorkspaceParams) (Workspace, error)
 	InsertWorkspaceAgent(ctx context.Context, arg InsertWorkspaceAgentParams) error
+	InsertWorkspaceApp(ctx context.Context, arg InsertWorkspaceAppParams) error
 	InsertWorkspaceBuild(ctx context.Context, arg InsertWorkspaceBuildParams) (WorkspaceBuild, error)
 	ListTemplateVersions(ctx context.Context, templateID uuid.UUID) ([]ListTemplateVersionsRow, error)
 	ListTemplates(ctx context.Context) ([]ListTemplatesRow, error)
 	ListTokensByUser(ctx context.Context, userID uuid.UUID) ([]ApiKey, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	ListWorkspaceAppsByAgents(ctx context.Context, agentIds []uuid.UUID) ([]WorkspaceApp, error)
 	ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error)
 	// Live workspaces, all or one owner's or one, each with its latest build.
 	ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error)
@@ -99,6 +102,8 @@ type Querier interface {
 	UpdateUserRoles(ctx context.Context, arg UpdateUserRolesParams) (User, error)
 	UpdateUserStatus(ctx context.Context, arg UpdateUserStatusParams) (User, error)
 	UpdateWorkspaceAgentLifecycle(ctx context.Context, arg UpdateWorkspaceAgentLifecycleParams) (WorkspaceAgent, error)
+	// Returns the app only when its health changed.
+	UpdateWorkspaceAppHealth(ctx context.Context, arg UpdateWorkspaceAppHealthParams) (WorkspaceApp, error)
 	UpdateWorkspaceBuildResult(ctx context.Context, arg UpdateWorkspaceBuildResultParams) error
 	WorkspaceAgentConnected(ctx context.Context, arg WorkspaceAgentConnectedParams) error
 	WorkspaceAgentDisconnected(ctx context.Context, id uuid.UUID) error
