@@ -7,13 +7,17 @@ LDFLAGS := -s -w -X den/buildinfo.version=$(VERSION)
 SQLC_VERSION := v1.31.1
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: all build run test bench deps gen lint fmt clean
+.PHONY: all build web run test bench deps gen lint fmt clean
 
 all: build
 
-## build: the static den binary in bin/den
-build:
+## build: the static den binary in bin/den, with the dashboard built into it
+build: web
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/den ./cmd/den
+
+## web: the dashboard (web/, React + Vite) into site/dist/app, for embedding
+web:
+	./scripts/web.sh
 
 ## deps: install what is missing on this machine (Debian packages, Go modules)
 deps:
@@ -27,12 +31,16 @@ run: deps build
 	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && ./scripts/build-image.sh && \
 		echo "Docker engine: $$DOCKER_HOST" && ./bin/den server $(ARGS)
 
-## test: formatting, vet, and every test with the race detector, on a real
-## PostgreSQL and a real Docker engine (both started here when missing)
-test: deps
+## test: formatting, vet, the dashboard's component tests and build, and every
+## Go test with the race detector, on a real PostgreSQL, a real Docker engine
+## (both started here when missing) and headless Chromium
+test:
+	./scripts/deps.sh test
+	go mod download
 	./scripts/check-fmt.sh
 	go vet ./...
-	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && go test -race -timeout 45m ./...
+	./scripts/web.sh test
+	export DOCKER_HOST=$$(./scripts/docker-engine.sh) DEN_BROWSER_TESTS=1 && go test -race -timeout 45m ./...
 
 ## bench: the benchmarks whose figures BENCHMARKS.md records
 bench:

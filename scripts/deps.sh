@@ -19,6 +19,9 @@ command -v rsync >/dev/null || need+=(rsync)
 # OpenSSH's server, for `scripts/deps.sh bench` only: the relay benchmarks
 # (e2e) compare Den with ssh to a private sshd they start on loopback.
 if [ "${1:-}" = bench ] && [ ! -x /usr/sbin/sshd ]; then need+=(openssh-server); fi
+# Chromium, for `scripts/deps.sh test` only: the dashboard's browser tests.
+if [ "${1:-}" = test ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+command -v npm >/dev/null || need+=(nodejs npm)
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
