@@ -208,6 +208,13 @@ func (r *Root) printWorkspace(ws sdk.Workspace) {
 		}
 		fmt.Fprintf(w, "  agent:      %s, %s, version %s\n", a.Lifecycle, a.Connection, version)
 	}
+	if len(ws.Apps) > 0 {
+		fmt.Fprintln(w, "  apps:")
+		for _, app := range ws.Apps {
+			who := map[sdk.AppShare]string{sdk.AppShareOwner: "owner only", sdk.AppShareAuthenticated: "signed-in users", sdk.AppSharePublic: "anyone"}[app.Share]
+			fmt.Fprintf(w, "    %s: %s (%s, %s)\n", app.Name, app.URL, app.Health, who)
+		}
+	}
 	if len(b.Parameters) > 0 {
 		fmt.Fprintln(w, "  parameters:")
 		for _, p := range b.Parameters {

@@ -109,6 +109,8 @@ type CreateWorkspaceBuildRequest struct {
 type WorkspaceFilter struct {
 	// Owner is a username, or empty for every workspace the caller may see.
 	Owner string
+	// Template is a template's name, or empty for every template.
+	Template string
 }
 
 // CreateWorkspace makes a workspace for user (a username, ID or Me).
@@ -123,6 +125,9 @@ func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace
 	q := url.Values{}
 	if f.Owner != "" {
 		q.Set("owner", f.Owner)
+	}
+	if f.Template != "" {
+		q.Set("template", f.Template)
 	}
 	var ws []Workspace
 	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces?"+q.Encode(), nil, &ws)

@@ -204,6 +204,9 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		}
 		filter.OwnerID = &owner.ID
 	}
+	if t := r.URL.Query().Get("template"); t != "" {
+		filter.TemplateName = &t
+	}
 	rows, err := s.store.ListWorkspaces(ctx, filter)
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)

@@ -106,6 +106,11 @@ func TestWorkspaceLifecycle(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list = %v, %v", list, err)
 	}
+	for tmpl, n := range map[string]int{ws.TemplateName: 1, "no-such-template": 0} {
+		if list, err := member.Workspaces(ctx, sdk.WorkspaceFilter{Template: tmpl}); err != nil || len(list) != n {
+			t.Errorf("workspaces of template %s = %d, %v; want %d", tmpl, len(list), err, n)
+		}
+	}
 	b = build(t, member, ws, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionDelete})
 	if b.Job.Status != sdk.JobSucceeded {
 		t.Fatalf("delete: %+v", b.Job)

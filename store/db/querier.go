@@ -79,7 +79,8 @@ type Querier interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	ListWorkspaceAppsByAgents(ctx context.Context, agentIds []uuid.UUID) ([]WorkspaceApp, error)
 	ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error)
-	// Live workspaces, all or one owner's or one, each with its latest build.
+	// Live workspaces, all or one owner's, one template's or one, each with its
+	// latest build.
 	ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error)
 	LockTemplate(ctx context.Context, id uuid.UUID) error
 	// Serializes first-user creation: held until the transaction ends.

@@ -345,12 +345,14 @@ LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 WHERE NOT w.deleted
   AND ($1::uuid IS NULL OR w.owner_id = $1)
   AND ($2::uuid IS NULL OR w.id = $2)
+  AND ($3::text IS NULL OR t.name = $3)
 ORDER BY lower(u.username), lower(w.name)
 `
 
 type ListWorkspacesParams struct {
-	OwnerID *uuid.UUID
-	ID      *uuid.UUID
+	OwnerID      *uuid.UUID
+	ID           *uuid.UUID
+	TemplateName *string
 }
 
 type ListWorkspacesRow struct {
@@ -372,9 +374,10 @@ type ListWorkspacesRow struct {
 	AgentDisconnectedAt     *time.Time
 }
 
-// Live workspaces, all or one owner's or one, each with its latest build.
+// Live workspaces, all or one owner's, one template's or one, each with its
+// latest build.
 func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error) {
-	rows, err := q.db.Query(ctx, listWorkspaces, arg.OwnerID, arg.ID)
+	rows, err := q.db.Query(ctx, listWorkspaces, arg.OwnerID, arg.ID, arg.TemplateName)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,8 @@ SELECT * FROM workspaces WHERE owner_id = $1 AND lower(name) = lower(@name) AND 
 UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1;
 
 -- name: ListWorkspaces :many
--- Live workspaces, all or one owner's or one, each with its latest build.
+-- Live workspaces, all or one owner's, one template's or one, each with its
+-- latest build.
 SELECT sqlc.embed(w), u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     sqlc.embed(b), sqlc.embed(j), v.number AS template_version_number,
@@ -34,6 +35,7 @@ LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 WHERE NOT w.deleted
   AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
   AND (sqlc.narg('id')::uuid IS NULL OR w.id = sqlc.narg('id'))
+  AND (sqlc.narg('template_name')::text IS NULL OR t.name = sqlc.narg('template_name'))
 ORDER BY lower(u.username), lower(w.name);
 
 -- name: InsertWorkspaceBuild :one

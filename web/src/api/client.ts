@@ -163,8 +163,13 @@ export const api = {
   /** file downloads an uploaded template archive (a tar). */
   file: async (hash: string) => (await raw('GET', `${apiPrefix}/files/${enc(hash)}`)).arrayBuffer(),
 
-  workspaces: (owner?: string, signal?: AbortSignal) =>
-    request<Workspace[]>('GET', `${apiPrefix}/workspaces${owner ? `?owner=${enc(owner)}` : ''}`, undefined, { signal }),
+  workspaces: (filter: { owner?: string; template?: string } = {}, signal?: AbortSignal) => {
+    const q = new URLSearchParams();
+    if (filter.owner) q.set('owner', filter.owner);
+    if (filter.template) q.set('template', filter.template);
+    const qs = q.toString();
+    return request<Workspace[]>('GET', `${apiPrefix}/workspaces${qs ? `?${qs}` : ''}`, undefined, { signal });
+  },
   workspaceByName: (user: string, name: string, signal?: AbortSignal) =>
     request<Workspace>('GET', `${apiPrefix}/users/${enc(user)}/workspaces/${enc(name)}`, undefined, { signal }),
   createWorkspace: (user: string, req: CreateWorkspaceRequest) =>

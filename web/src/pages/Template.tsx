@@ -228,11 +228,10 @@ function Spec({ version }: { version: TemplateVersion }) {
   );
 }
 
-// TemplateWorkspaces lists the workspaces made from the template. The API
-// has no template filter yet, so it lists them all and picks.
+// TemplateWorkspaces lists the workspaces made from the template.
 function TemplateWorkspaces({ name }: { name: string }) {
-  const { data, error } = usePoll(() => api.workspaces(), 10000, []);
-  const mine = data?.filter((w) => w.template_name === name);
+  const { data, error } = usePoll((signal) => api.workspaces({ template: name }, signal), 10000, [name]);
+  const mine = data;
   return (
     <section aria-labelledby="tws-title">
       <h2 id="tws-title">Workspaces using it</h2>

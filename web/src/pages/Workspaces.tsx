@@ -13,7 +13,7 @@ export function WorkspacesPage() {
   useTitle('Workspaces');
   const [params, setParams] = useSearchParams();
   const query = params.get('q') ?? '';
-  const { data, error, loading } = usePoll((signal) => api.workspaces(undefined, signal), 2000, []);
+  const { data, error, loading } = usePoll((signal) => api.workspaces({}, signal), 2000, []);
   return (
     <>
       <div className="page-head">
