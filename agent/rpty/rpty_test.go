@@ -3,6 +3,7 @@ package rpty
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os/exec"
@@ -359,8 +360,25 @@ func TestSlowClientDetached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, theirs := net.Pipe()
+	// Over TCP, as the agent's streams to the server are.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ours, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer ours.Close()
+	theirs, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Small socket buffers, so the kernel does not hold what the client
+	// fails to read.
+	_ = ours.(*net.TCPConn).SetReadBuffer(16 << 10)
+	_ = theirs.(*net.TCPConn).SetWriteBuffer(16 << 10)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -372,6 +390,12 @@ func TestSlowClientDetached(t *testing.T) {
 	case <-served:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client that does not read is still attached")
+	}
+	// It ends with a reset, not the end of stream that a shell's exit is.
+	_ = ours.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.Copy(io.Discard, ours)
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("the detached client's stream ended with %v, want a connection reset", err)
 	}
 	c.run(t, "echo alive-$((5+5))")
 	c.waitFor(t, "alive-10")

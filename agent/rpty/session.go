@@ -234,7 +234,7 @@ func (s *session) output(p []byte) {
 	s.mu.Unlock()
 	for _, c := range slow {
 		s.log.Warn("terminal client too slow; detaching it")
-		c.conn.Close()
+		abort(c.conn)
 		c.nudge()
 	}
 }
@@ -301,9 +301,20 @@ func (s *session) detachAll() {
 	}
 	s.mu.Unlock()
 	for _, c := range all {
-		c.conn.Close()
+		abort(c.conn)
 		c.nudge()
 	}
+}
+
+// abort ends a client's stream with a reset where it can (a TCP connection
+// back to the server), so that the server tells the browser its link
+// dropped and to reconnect, not that the shell exited, which a plain end of
+// the stream means.
+func abort(conn io.Closer) {
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
 }
 
 // resize sets the terminal's size; the shell gets SIGWINCH. Zero keeps it.
