@@ -42,12 +42,14 @@ test:
 	./scripts/web.sh test
 	export DOCKER_HOST=$$(./scripts/docker-engine.sh) DEN_BROWSER_TESTS=1 && go test -race -timeout 45m ./...
 
-## bench: the benchmarks whose figures BENCHMARKS.md records
-bench:
+## bench: the benchmark suite (bench/): every benchmark once, beside baselines
+## measured in the same run; prints a table, writes .cache/bench.json and the
+## summary at the top of BENCHMARKS.md (`go run ./bench -full` for 10,000 agents)
+bench: deps
 	./scripts/deps.sh bench
-	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && \
-		go test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/ && \
-		go test -run '^$$' -bench StartStop -benchtime 20x ./provisioner/docker/
+	mkdir -p .cache
+	export DOCKER_HOST=$$(./scripts/docker-engine.sh) && ./scripts/build-image.sh && \
+		go run ./bench -update BENCHMARKS.md -json .cache/bench.json
 
 ## gen: regenerate the store's query code from store/queries (sqlc)
 gen:
