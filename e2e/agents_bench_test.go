@@ -14,9 +14,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,14 +45,24 @@ const (
 // the real protocol (WebSocket, yamux, stream headers, pings) in a child
 // process, so that this process holds the server alone. It reports the
 // growth of the Go heap and stacks and of VmRSS from before the agents
-// connect to when all are connected and idle, per agent; how long all take
-// to connect at once; and, after the server restarts (connections drop), how
-// long until all are back. $DEN_BENCH_HEAP_PROFILE=FILE writes the heap
-// profile taken while all agents are connected and idle.
+// connect to when all are connected and idle, per agent; the CPU time this
+// process (the server alone) spends per agent per minute while they idle,
+// over 15 s, one keepalive period of the multiplexer (both ends ping every
+// 15 s), so each connection's pings are counted once whatever their phase;
+// how long all take to connect at once; and, after the server restarts
+// (connections drop; the old server's shutdown is part of the outage), how
+// long until all are back. Both times end at the latest connection time the
+// server recorded (last_connected_at), once the API shows all connected, so
+// polling a list of thousands of workspaces adds nothing; the log splits the
+// restart (new server listening, agents back as they see it, as recorded,
+// as a poll saw it) and the CPU each process spent on it.
+// $DEN_BENCH_HEAP_PROFILE=FILE writes the heap profile taken while all
+// agents are connected and idle; $DEN_BENCH_CPU_PROFILE=FILE this
+// process's CPU profile from the restart until all are back.
 //
 //	go test ./e2e -run '^$' -bench IdleAgents -benchtime 1x
 func BenchmarkIdleAgents(b *testing.B) {
-	const idle = 5 * time.Second
+	const idle = 15 * time.Second
 	n := int(envInt64(b, "DEN_BENCH_AGENTS", 1000))
 	srv := servertest.New(b)
 	srv.Fake.Agent = &provisioner.AgentSpec{}
@@ -103,10 +115,11 @@ func BenchmarkIdleAgents(b *testing.B) {
 
 		started := child.wait(b, "started", func(connects, live int) bool { return true })
 		child.wait(b, "all connected", func(connects, live int) bool { return live == n })
-		allConnected(b, owner, n, time.Time{})
-		connectAll := time.Since(started)
+		connectAll := allConnected(b, owner, n, time.Time{}).Sub(started)
 
+		cpu0 := processCPU(b)
 		time.Sleep(idle) //nolint:forbidigo // the idle period is what is measured
+		idleCPU := processCPU(b) - cpu0
 		m1 := serverMemory()
 		childRSS := child.rss(b)
 		if path := os.Getenv("DEN_BENCH_HEAP_PROFILE"); path != "" {
@@ -114,11 +127,27 @@ func BenchmarkIdleAgents(b *testing.B) {
 		}
 		pingSome(b, owner, ws, 10)
 
+		var prof *os.File
+		if path := os.Getenv("DEN_BENCH_CPU_PROFILE"); path != "" {
+			prof = startCPUProfile(b, path)
+		}
+		serverCPU, childCPU, pgCPU, machine := processCPU(b), child.cpu(b), postgresCPU(b), machineCPU(b)
+		failedBefore := child.failed
 		restarted := time.Now()
 		srv.Restart(b, 0)
-		child.wait(b, "all reconnected", func(connects, live int) bool { return connects >= 2*n && live == n })
-		allConnected(b, owner, n, restarted)
-		reconnectAll := time.Since(restarted)
+		listening := time.Since(restarted)
+		back := child.wait(b, "all reconnected", func(connects, live int) bool { return connects >= 2*n && live == n }).Sub(restarted)
+		serverCPU, childCPU, pgCPU, machine = processCPU(b)-serverCPU, child.cpu(b)-childCPU, postgresCPU(b)-pgCPU, machineCPU(b)-machine
+		failed0 := child.failed
+		reconnectAll := allConnected(b, owner, n, restarted).Sub(restarted)
+		seen := time.Since(restarted)
+		if prof != nil {
+			pprof.StopCPUProfile()
+			prof.Close()
+		}
+		b.Logf("restart: the new server listening after %s; all agents back as they see it after %s, as the server recorded it (the latest last_connected_at) %s, as a poll of the API saw it %s; %d failed connection attempts; CPU until all were back: server %s, fake agents %s, PostgreSQL %s, whole machine %s",
+			listening.Round(time.Millisecond), back.Round(time.Millisecond), reconnectAll.Round(time.Millisecond), seen.Round(time.Millisecond), failed0-failedBefore,
+			serverCPU.Round(time.Millisecond), childCPU.Round(time.Millisecond), pgCPU, machine)
 		pingSome(b, owner, ws, 10)
 		child.stop(b)
 
@@ -131,10 +160,35 @@ func BenchmarkIdleAgents(b *testing.B) {
 		b.ReportMetric(float64(m1.heap+m1.stack)/(1<<20), "server-heap+stack-MiB")
 		b.ReportMetric(float64(m1.rss)/(1<<20), "server-rss-MiB")
 		b.ReportMetric(childRSS/float64(n)*1024, "fake-agents-rss-KiB/agent")
+		b.ReportMetric(float64(idleCPU.Microseconds())/1000/float64(n)/idle.Minutes(), "server-cpu-ms/agent/min")
 		b.ReportMetric(float64(connectAll.Milliseconds()), "connect-all-ms")
 		b.ReportMetric(float64(reconnectAll.Milliseconds()), "reconnect-all-ms")
-		b.Logf("server before: %s; with %d idle agents: %s", m0, n, m1)
+		b.Logf("server before: %s; with %d idle agents: %s; CPU over %s idle: %s", m0, n, m1, idle, idleCPU)
 	}
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startCPUProfile profiles this process's CPU into path until
+// pprof.StopCPUProfile.
+func startCPUProfile(b *testing.B, path string) *os.File {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return f
 }
 
 // writeHeapProfile writes the heap profile (as of the last collection).
@@ -207,20 +261,26 @@ func serverMemory() goMemory {
 }
 
 // allConnected waits until the API shows all n agents connected (since
-// after, when it is not zero).
-func allConnected(b *testing.B, c *sdk.Client, n int, after time.Time) {
+// after, when it is not zero), and returns the latest time the server
+// recorded an agent's connection: when the last one was back, as the
+// server saw it, whatever the delay of polling a long list.
+func allConnected(b *testing.B, c *sdk.Client, n int, after time.Time) time.Time {
 	b.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		list, err := c.Workspaces(context.Background(), sdk.WorkspaceFilter{Owner: sdk.Me})
 		connected := 0
+		var last time.Time
 		for _, w := range list {
-			if a := w.Agent; a != nil && a.Connection == sdk.AgentConnected && (after.IsZero() || a.LastConnectedAt != nil && a.LastConnectedAt.After(after)) {
+			if a := w.Agent; a != nil && a.Connection == sdk.AgentConnected && a.LastConnectedAt != nil && (after.IsZero() || a.LastConnectedAt.After(after)) {
 				connected++
+				if a.LastConnectedAt.After(last) {
+					last = *a.LastConnectedAt
+				}
 			}
 		}
 		if err == nil && connected == n {
-			return
+			return last
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("the API shows %d of %d agents connected (%v)", connected, n, err)
@@ -253,11 +313,13 @@ func pingSome(b *testing.B, c *sdk.Client, ws []sdk.Workspace, k int) {
 }
 
 // fakeAgents is the child process running the fake agents; it reports
-// "agents CONNECTS LIVE" lines whenever the counts change.
+// "agents CONNECTS LIVE FAILED" lines whenever the counts change (FAILED:
+// connection attempts that failed).
 type fakeAgents struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	lines   chan [2]int
+	lines   chan [3]int
+	failed  int // as of the last line wait read
 	stderr  *lockedBuffer
 	done    chan struct{}
 	stopped bool
@@ -277,7 +339,7 @@ func startFakeAgents(b *testing.B, tokenFile, url string) *fakeAgents {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &fakeAgents{cmd: cmd, stdin: stdin, lines: make(chan [2]int, 1024), stderr: &lockedBuffer{}, done: make(chan struct{})}
+	f := &fakeAgents{cmd: cmd, stdin: stdin, lines: make(chan [3]int, 1024), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = f.stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -286,8 +348,8 @@ func startFakeAgents(b *testing.B, tokenFile, url string) *fakeAgents {
 		defer close(f.done)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			var c [2]int
-			if _, err := fmt.Sscanf(sc.Text(), "agents %d %d", &c[0], &c[1]); err == nil {
+			var c [3]int
+			if _, err := fmt.Sscanf(sc.Text(), "agents %d %d %d", &c[0], &c[1], &c[2]); err == nil {
 				f.lines <- c
 			}
 		}
@@ -307,18 +369,18 @@ func startFakeAgents(b *testing.B, tokenFile, url string) *fakeAgents {
 func (f *fakeAgents) wait(b *testing.B, what string, cond func(connects, live int) bool) time.Time {
 	b.Helper()
 	timeout := time.After(5 * time.Minute)
-	last := [2]int{-1, -1}
+	last := [3]int{-1, -1, -1}
 	for {
 		select {
 		case c := <-f.lines:
-			last = c
+			last, f.failed = c, c[2]
 			if cond(c[0], c[1]) {
 				return time.Now()
 			}
 		case <-f.done:
 			b.Fatalf("the fake agents exited before %s (last counts %v):\n%s", what, last, f.stderr.String())
 		case <-timeout:
-			b.Fatalf("waiting for %s: last counts (connects, live) %v", what, last)
+			b.Fatalf("waiting for %s: last counts (connects, live, failed) %v", what, last)
 		}
 	}
 }
@@ -332,6 +394,85 @@ func (f *fakeAgents) rss(b *testing.B) float64 {
 	}
 	m, _ := parseStatus(string(status))
 	return m.rss
+}
+
+// cpu returns the CPU time (user and system) the child has used.
+func (f *fakeAgents) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	st, err := readProcStat(f.cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st.cpu
+}
+
+// procStat is what /proc/PID/stat says of a process: its command, parent,
+// and CPU time (user and system) of its own and of its waited-for children.
+type procStat struct {
+	comm          string
+	ppid          int
+	cpu, children time.Duration
+}
+
+func readProcStat(pid int) (procStat, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
+	}
+	// pid (comm) state ppid ... utime stime cutime cstime (fields 14-17,
+	// in 10 ms ticks); comm may hold spaces, so count after its last ')'.
+	i := strings.LastIndexByte(string(raw), ')')
+	j := strings.IndexByte(string(raw), '(')
+	if i < 0 || j < 0 || j > i {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %q", pid, raw)
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %q", pid, raw)
+	}
+	var v [5]int64
+	for k, s := range []string{f[1], f[11], f[12], f[13], f[14]} {
+		if v[k], err = strconv.ParseInt(s, 10, 64); err != nil {
+			return procStat{}, fmt.Errorf("/proc/%d/stat: %q", pid, raw)
+		}
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return procStat{comm: string(raw[j+1 : i]), ppid: int(v[0]), cpu: time.Duration(v[1]+v[2]) * tick, children: time.Duration(v[3]+v[4]) * tick}, nil
+}
+
+// postgresCPU is the CPU time of the PostgreSQL clusters this process
+// started (dbtest's): each postmaster's, its live backends' and those that
+// exited.
+func postgresCPU(b *testing.B) time.Duration {
+	b.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := map[int]procStat{}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readProcStat(pid); err == nil {
+			all[pid] = st
+		}
+	}
+	self := os.Getpid()
+	var total time.Duration
+	for pid, st := range all {
+		if st.comm != "postgres" || st.ppid != self {
+			continue
+		}
+		total += st.cpu + st.children
+		for _, c := range all {
+			if c.ppid == pid {
+				total += c.cpu
+			}
+		}
+	}
+	return total
 }
 
 // stop closes the child's stdin, which ends it.
@@ -372,22 +513,22 @@ func TestFakeAgentsProcess(t *testing.T) {
 		cancel()
 	}()
 
-	var connects, live atomic.Int64
+	var connects, live, failed atomic.Int64
 	var wg sync.WaitGroup
-	fmt.Println("agents 0 0")
+	fmt.Println("agents 0 0 0")
 	for _, token := range strings.Fields(string(raw)) {
-		wg.Go(func() { fakeAgent(ctx, u, token, &connects, &live) })
+		wg.Go(func() { fakeAgent(ctx, u, token, &connects, &live, &failed) })
 	}
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	var last [2]int64
+	var last [3]int64
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
-			if now := [2]int64{connects.Load(), live.Load()}; now != last {
+			if now := [3]int64{connects.Load(), live.Load(), failed.Load()}; now != last {
 				last = now
-				fmt.Printf("agents %d %d\n", now[0], now[1])
+				fmt.Printf("agents %d %d %d\n", now[0], now[1], now[2])
 			}
 		}
 	}
@@ -397,12 +538,13 @@ func TestFakeAgentsProcess(t *testing.T) {
 // fakeAgent keeps one agent connection up, as den agent does: it dials the
 // server, runs yamux on the WebSocket, answers pings, and reconnects with
 // the agent's backoff when the connection drops.
-func fakeAgent(ctx context.Context, u *url.URL, token string, connects, live *atomic.Int64) {
+func fakeAgent(ctx context.Context, u *url.URL, token string, connects, live, failed *atomic.Int64) {
 	client := sdk.NewAgentClient(sdk.New(u), token)
 	backoff := agent.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
 	for attempt := 0; ctx.Err() == nil; {
 		conn, err := client.Connect(ctx, "fake")
 		if err != nil {
+			failed.Add(1)
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff.Next(attempt)):
