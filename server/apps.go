@@ -92,18 +92,20 @@ func (s *Server) addApps(ctx context.Context, ws []sdk.Workspace) error {
 	if err != nil {
 		return fmt.Errorf("list apps: %w", err)
 	}
+	byAgent := make(map[uuid.UUID][]db.WorkspaceApp, len(agents))
+	for _, r := range rows {
+		byAgent[r.AgentID] = append(byAgent[r.AgentID], r)
+	}
 	for i := range ws {
 		w := &ws[i]
 		if w.Agent == nil {
 			continue
 		}
-		for _, r := range rows {
-			if r.AgentID == w.Agent.ID {
-				w.Apps = append(w.Apps, sdk.WorkspaceApp{
-					Slug: r.Slug, Name: r.Name, Share: sdk.AppShare(r.Share), Health: sdk.AppHealth(r.Health),
-					URL: s.appURL(w.ID, w.OwnerName, w.Name, r.Slug),
-				})
-			}
+		for _, r := range byAgent[w.Agent.ID] {
+			w.Apps = append(w.Apps, sdk.WorkspaceApp{
+				Slug: r.Slug, Name: r.Name, Share: sdk.AppShare(r.Share), Health: sdk.AppHealth(r.Health),
+				URL: s.appURL(w.ID, w.OwnerName, w.Name, r.Slug),
+			})
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"den/sdk"
@@ -21,15 +23,32 @@ const MaxBodyBytes = 1 << 20
 
 // Write sends v as JSON with the given status.
 func Write(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := buffers.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	// The same bytes as json.Marshal and a newline, encoded into a reused
+	// buffer: a list of many workspaces is megabytes, and allocating it
+	// afresh for every request shows in the garbage collector.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Every response type is marshalable; this is a programming error.
 		http.Error(w, `{"message":"internal error"}`, http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
+}
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuffer returns buf to the pool, unless it grew so big that keeping it
+// would hold on to memory one unusual response needed.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 16<<20 {
+		return
+	}
+	buf.Reset()
+	buffers.Put(buf)
 }
 
 // WriteError writes the error envelope.
