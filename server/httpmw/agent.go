@@ -36,7 +36,7 @@ func AuthenticateAgent(st store.Store, logger *slog.Logger) func(http.Handler) h
 				unauthorized(w, "no agent token", "the agent sends its token in the "+sdk.AgentTokenHeader+" header")
 				return
 			}
-			agent, err := st.GetWorkspaceAgentByToken(ctx, apikey.Hash(token))
+			row, err := st.GetAgentAuth(ctx, apikey.Hash(token))
 			if store.IsNotFound(err) {
 				unauthorized(w, "the agent token is not valid", "")
 				return
@@ -45,16 +45,7 @@ func AuthenticateAgent(st store.Store, logger *slog.Logger) func(http.Handler) h
 				httpapi.InternalError(w, r, logger, err)
 				return
 			}
-			ws, err := st.GetWorkspaceByID(ctx, agent.WorkspaceID)
-			if err != nil {
-				httpapi.InternalError(w, r, logger, err)
-				return
-			}
-			latest, err := st.GetLatestWorkspaceBuild(ctx, ws.ID)
-			if err != nil {
-				httpapi.InternalError(w, r, logger, err)
-				return
-			}
+			agent, ws, latest := row.WorkspaceAgent, row.Workspace, row.WorkspaceBuild
 			build := latest
 			if latest.ID != agent.BuildID && latest.Transition != string(sdk.TransitionStart) && latest.Number > 1 {
 				// A stop or delete is under way: the agent it stops may still

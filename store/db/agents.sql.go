@@ -36,6 +36,68 @@ func (q *Queries) DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.
 	return err
 }
 
+const getAgentAuth = `-- name: GetAgentAuth :one
+SELECT a.id, a.workspace_id, a.build_id, a.hashed_token, a.created_at, a.manifest_ready, a.dir, a.env, a.startup_script, a.startup_timeout_seconds, a.version, a.lifecycle_state, a.started_at, a.ready_at, a.first_connected_at, a.last_connected_at, a.disconnected_at, a.log_bytes, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at
+FROM workspace_agents a
+JOIN workspaces w ON w.id = a.workspace_id
+JOIN workspace_builds b ON b.workspace_id = w.id
+    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+WHERE a.hashed_token = $1
+`
+
+type GetAgentAuthRow struct {
+	WorkspaceAgent WorkspaceAgent
+	Workspace      Workspace
+	WorkspaceBuild WorkspaceBuild
+}
+
+// An agent by its token, with its workspace and the workspace's latest
+// build: what authenticating an agent's request needs, in one round trip.
+func (q *Queries) GetAgentAuth(ctx context.Context, hashedToken []byte) (GetAgentAuthRow, error) {
+	row := q.db.QueryRow(ctx, getAgentAuth, hashedToken)
+	var i GetAgentAuthRow
+	err := row.Scan(
+		&i.WorkspaceAgent.ID,
+		&i.WorkspaceAgent.WorkspaceID,
+		&i.WorkspaceAgent.BuildID,
+		&i.WorkspaceAgent.HashedToken,
+		&i.WorkspaceAgent.CreatedAt,
+		&i.WorkspaceAgent.ManifestReady,
+		&i.WorkspaceAgent.Dir,
+		&i.WorkspaceAgent.Env,
+		&i.WorkspaceAgent.StartupScript,
+		&i.WorkspaceAgent.StartupTimeoutSeconds,
+		&i.WorkspaceAgent.Version,
+		&i.WorkspaceAgent.LifecycleState,
+		&i.WorkspaceAgent.StartedAt,
+		&i.WorkspaceAgent.ReadyAt,
+		&i.WorkspaceAgent.FirstConnectedAt,
+		&i.WorkspaceAgent.LastConnectedAt,
+		&i.WorkspaceAgent.DisconnectedAt,
+		&i.WorkspaceAgent.LogBytes,
+		&i.Workspace.ID,
+		&i.Workspace.OwnerID,
+		&i.Workspace.TemplateID,
+		&i.Workspace.Name,
+		&i.Workspace.CreatedAt,
+		&i.Workspace.UpdatedAt,
+		&i.Workspace.Deleted,
+		&i.WorkspaceBuild.ID,
+		&i.WorkspaceBuild.WorkspaceID,
+		&i.WorkspaceBuild.Number,
+		&i.WorkspaceBuild.Transition,
+		&i.WorkspaceBuild.TemplateVersionID,
+		&i.WorkspaceBuild.Parameters,
+		&i.WorkspaceBuild.InitiatorID,
+		&i.WorkspaceBuild.JobID,
+		&i.WorkspaceBuild.Orphan,
+		&i.WorkspaceBuild.ProvisionerState,
+		&i.WorkspaceBuild.Resources,
+		&i.WorkspaceBuild.CreatedAt,
+	)
+	return i, err
+}
+
 const getDeploymentSecret = `-- name: GetDeploymentSecret :one
 SELECT value FROM deployment_secrets WHERE name = $1
 `
@@ -83,36 +145,6 @@ SELECT id, workspace_id, build_id, hashed_token, created_at, manifest_ready, dir
 
 func (q *Queries) GetWorkspaceAgentByID(ctx context.Context, id uuid.UUID) (WorkspaceAgent, error) {
 	row := q.db.QueryRow(ctx, getWorkspaceAgentByID, id)
-	var i WorkspaceAgent
-	err := row.Scan(
-		&i.ID,
-		&i.WorkspaceID,
-		&i.BuildID,
-		&i.HashedToken,
-		&i.CreatedAt,
-		&i.ManifestReady,
-		&i.Dir,
-		&i.Env,
-		&i.StartupScript,
-		&i.StartupTimeoutSeconds,
-		&i.Version,
-		&i.LifecycleState,
-		&i.StartedAt,
-		&i.ReadyAt,
-		&i.FirstConnectedAt,
-		&i.LastConnectedAt,
-		&i.DisconnectedAt,
-		&i.LogBytes,
-	)
-	return i, err
-}
-
-const getWorkspaceAgentByToken = `-- name: GetWorkspaceAgentByToken :one
-SELECT id, workspace_id, build_id, hashed_token, created_at, manifest_ready, dir, env, startup_script, startup_timeout_seconds, version, lifecycle_state, started_at, ready_at, first_connected_at, last_connected_at, disconnected_at, log_bytes FROM workspace_agents WHERE hashed_token = $1
-`
-
-func (q *Queries) GetWorkspaceAgentByToken(ctx context.Context, hashedToken []byte) (WorkspaceAgent, error) {
-	row := q.db.QueryRow(ctx, getWorkspaceAgentByToken, hashedToken)
 	var i WorkspaceAgent
 	err := row.Scan(
 		&i.ID,

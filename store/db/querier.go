@@ -32,6 +32,9 @@ type Querier interface {
 	// Fails running jobs whose daemon stopped heartbeating.
 	FailStaleProvisionerJobs(ctx context.Context, staleBefore time.Time) ([]ProvisionerJob, error)
 	GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error)
+	// An agent by its token, with its workspace and the workspace's latest
+	// build: what authenticating an agent's request needs, in one round trip.
+	GetAgentAuth(ctx context.Context, hashedToken []byte) (GetAgentAuthRow, error)
 	GetDeploymentSecret(ctx context.Context, name string) ([]byte, error)
 	GetFile(ctx context.Context, hash string) (File, error)
 	GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error)
@@ -53,7 +56,6 @@ type Querier interface {
 	GetUserByUsername(ctx context.Context, username string) (User, error)
 	GetWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) (WorkspaceAgent, error)
 	GetWorkspaceAgentByID(ctx context.Context, id uuid.UUID) (WorkspaceAgent, error)
-	GetWorkspaceAgentByToken(ctx context.Context, hashedToken []byte) (WorkspaceAgent, error)
 	GetWorkspaceApp(ctx context.Context, arg GetWorkspaceAppParams) (WorkspaceApp, error)
 	GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID) (WorkspaceBuild, error)
 	GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspaceBuildByNumberParams) (WorkspaceBuild, error)

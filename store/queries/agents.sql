@@ -1,5 +1,12 @@
--- name: GetWorkspaceAgentByToken :one
-SELECT * FROM workspace_agents WHERE hashed_token = $1;
+-- name: GetAgentAuth :one
+-- An agent by its token, with its workspace and the workspace's latest
+-- build: what authenticating an agent's request needs, in one round trip.
+SELECT sqlc.embed(a), sqlc.embed(w), sqlc.embed(b)
+FROM workspace_agents a
+JOIN workspaces w ON w.id = a.workspace_id
+JOIN workspace_builds b ON b.workspace_id = w.id
+    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+WHERE a.hashed_token = $1;
 
 -- name: GetWorkspaceAgentByBuild :one
 SELECT * FROM workspace_agents WHERE build_id = $1;
