@@ -44,7 +44,7 @@ test:
 
 ## bench: the benchmark suite (bench/): every benchmark once, beside baselines
 ## measured in the same run; prints a table, writes .cache/bench.json and the
-## summary at the top of BENCHMARKS.md (`go run ./bench -full` for 10,000 agents)
+## summary at the top of BENCHMARKS.md (`go run ./bench -full`: more workspaces and bytes, three runs)
 bench: deps
 	./scripts/deps.sh bench
 	mkdir -p .cache

@@ -8,7 +8,7 @@
 // with the machine, date and commit.
 //
 //	go run ./bench                 # the quick profile (a few minutes); make bench
-//	go run ./bench -full           # larger: 10,000 agents, 20 workspaces, 2 runs
+//	go run ./bench -full           # larger: 20 workspaces, 256 MiB streams, 3 runs
 //	go run ./bench -json out.json -update BENCHMARKS.md
 //
 // Everything runs on loopback; every load loop is bounded in count and time.
@@ -28,7 +28,7 @@ import (
 )
 
 func main() {
-	full := flag.Bool("full", false, "the larger profile: 10,000 agents, 20 workspaces, 256 MiB streams, each benchmark twice")
+	full := flag.Bool("full", false, "the larger profile: 20 workspaces, 256 MiB streams, each benchmark three times (medians)")
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
 	update := flag.String("update", "", "write the summary into this Markdown file (BENCHMARKS.md) between its markers")
 	only := flag.String("only", "", "run only the steps whose names contain this (server, e2e-lifecycle, e2e-traffic, e2e-agents)")
@@ -92,7 +92,11 @@ type step struct {
 func (s step) run(into results, w io.Writer) (string, error) {
 	args := []string{"test", s.pkg, "-run", "^$", "-bench", s.pattern, "-benchtime", "1x",
 		"-count", fmt.Sprint(max(s.count, 1)), "-timeout", s.timeout.String()}
-	cmdline := strings.TrimSpace(strings.Join(s.env, " ") + " go " + strings.Join(args, " "))
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	cmdline := strings.TrimSpace(strings.Join(s.env, " ") + " go " + strings.Join(quoted, " "))
 	fmt.Fprintf(w, "\n== %s: %s\n", s.name, cmdline)
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout+time.Minute)
 	defer cancel()
@@ -118,8 +122,8 @@ type profile struct {
 	steps              []step
 }
 
-var quick = newProfile("quick", 1000, 10, 8, 1000, 64<<20, 1)
-var fullProfile = newProfile("full", 10000, 20, 8, 1000, 256<<20, 2)
+var quick = newProfile("quick", 10000, 10, 8, 1000, 64<<20, 1)
+var fullProfile = newProfile("full", 10000, 20, 8, 1000, 256<<20, 3)
 
 func newProfile(name string, agents, workspaces, streams, apiWorkspaces int, sshBytes int64, count int) profile {
 	p := profile{name: name, agents: agents, workspaces: workspaces, streams: streams,
@@ -136,4 +140,12 @@ func newProfile(name string, agents, workspaces, streams, apiWorkspaces int, ssh
 			env: []string{fmt.Sprintf("DEN_BENCH_AGENTS=%d", agents)}},
 	}
 	return p
+}
+
+// shellQuote quotes an argument that a shell would otherwise take apart.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }

@@ -101,3 +101,11 @@ func TestReportAndMarkdown(t *testing.T) {
 		t.Errorf("summary rows:\n%s", text)
 	}
 }
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{"./e2e": "./e2e", "^$": "'^$'", "A|B": "'A|B'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
