@@ -33,6 +33,7 @@ func BenchmarkWorkspaceLifecycle(b *testing.B) {
 		template, image = "bench", img
 		e.srv.PushTemplate(b, e.owner, template, map[string]string{"den.yaml": strings.Replace(busyboxTemplate, "den-test-busybox:1", img, 1)})
 	}
+	dockertest.Cleanup(b, e.docker, "den.bench=baseline") // a baseline left by a failure
 	var create, stop, start, del, run, rm []time.Duration
 	for range b.N {
 		for i := range n {
