@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { ApiError } from '../api/client';
 
 /** usePageVisible reports whether the tab is visible. */
 export function usePageVisible(): boolean {
@@ -21,7 +22,7 @@ export interface Poll<T> {
 
 /**
  * usePoll fetches now and then every intervalMs while the tab is visible
- * (and at once when it becomes visible again). A failed fetch keeps the last
+ * (and at once when it becomes visible again), until the answer is a 404. A failed fetch keeps the last
  * data and reports the error. A change of deps fetches again at once (and
  * keeps the old data until then: key the component to start afresh).
  */
@@ -39,6 +40,7 @@ export function usePoll<T>(fetcher: (signal: AbortSignal) => Promise<T>, interva
     const ctl = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async () => {
+      let gone = false;
       try {
         const d = await fetchRef.current(ctl.signal);
         if (ctl.signal.aborted) return;
@@ -47,10 +49,12 @@ export function usePoll<T>(fetcher: (signal: AbortSignal) => Promise<T>, interva
       } catch (err) {
         if (ctl.signal.aborted) return;
         setError(err);
+        // What is gone (deleted) does not come back: stop asking.
+        gone = err instanceof ApiError && err.status === 404;
       } finally {
         if (!ctl.signal.aborted) {
           setLoading(false);
-          if (intervalMs > 0) timer = setTimeout(run, intervalMs);
+          if (intervalMs > 0 && !gone) timer = setTimeout(run, intervalMs);
         }
       }
     };
