@@ -131,7 +131,7 @@ func withoutBlock(config string) (string, error) {
 	}
 	end := strings.Index(config[start:], sshConfigEnd)
 	if end < 0 {
-		return "", errors.New("Den's block has a start marker but no end marker; fix the file by hand")
+		return "", errors.New("the block den config-ssh wrote has a start marker but no end marker; fix the file by hand")
 	}
 	end += start + len(sshConfigEnd)
 	if end < len(config) && config[end] == '\n' {

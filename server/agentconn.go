@@ -51,12 +51,6 @@ func (a *agentSessions) remove(id uuid.UUID, s *yamux.Session) bool {
 	return true
 }
 
-func (a *agentSessions) len() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.sessions)
-}
-
 // yamuxConfig is the agent connection's multiplexer on the server's end: the
 // server never accepts streams from agents, so it queues few.
 func yamuxConfig() *yamux.Config {

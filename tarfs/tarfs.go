@@ -78,7 +78,7 @@ func Open(data []byte, limits Limits) (fs.FS, error) {
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			m[name] = &fstest.MapFile{Mode: fs.ModeDir | mode | 0o700, ModTime: hdr.ModTime}
-		case tar.TypeReg, tar.TypeRegA: //nolint:staticcheck // old archives use TypeRegA
+		case tar.TypeReg, tar.TypeRegA: //lint:ignore SA1019 old archives mark files with TypeRegA
 			if hdr.Size < 0 || total+hdr.Size > limits.MaxBytes {
 				return nil, &Error{Entry: hdr.Name, Reason: fmt.Sprintf("the archive unpacks to more than %d bytes", limits.MaxBytes)}
 			}
