@@ -392,7 +392,13 @@ func sshClient(conn net.Conn, hostKey string) (*ssh.Client, error) {
 	return ssh.NewClient(sc, chans, reqs), nil
 }
 
-// sshUpload runs `cat > /dev/null` in a new session and sends it n bytes;
+// sinkCommand swallows what it reads, 64 KiB at a time: the far end of
+// every upload. Not `cat`: busybox's (in the workspace) reads 4 KiB at a
+// time, GNU's (beside the direct servers) 128 KiB, so the two sides would
+// not do the same work per byte.
+const sinkCommand = "dd of=/dev/null bs=65536 2>/dev/null"
+
+// sshUpload runs sinkCommand in a new session and sends it n bytes;
 // the time runs from the session's start to the command's exit.
 func sshUpload(c *ssh.Client, n int64) (time.Duration, error) {
 	s, err := c.NewSession()
@@ -404,7 +410,7 @@ func sshUpload(c *ssh.Client, n int64) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := s.Start("cat > /dev/null"); err != nil {
+	if err := s.Start(sinkCommand); err != nil {
 		return 0, err
 	}
 	t0 := time.Now()
@@ -454,7 +460,7 @@ func sshDownload(c *ssh.Client, n int64) (time.Duration, error) {
 	return time.Since(t0), nil
 }
 
-// openSSHUpload runs cmd (an ssh running `cat > /dev/null`) and feeds it n
+// openSSHUpload runs cmd (an ssh running sinkCommand) and feeds it n
 // bytes. It returns the steady-state time, from when ssh has taken the
 // first MiB from its stdin (so the session is streaming; the pipe holds
 // 64 KiB) to its exit, for n - 1 MiB bytes, and the whole command's time.

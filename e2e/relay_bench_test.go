@@ -190,7 +190,7 @@ type throughputCase struct {
 //   - gossh-direct: the Go SSH client to the agent's SSH server (agent/sshd)
 //     running in this process behind a loopback listener; gossh-den: the
 //     same client through Den to the agent in the workspace, as `den ssh`
-//     does (`cat > /dev/null` up, `dd if=/dev/zero bs=64k` down).
+//     does (`dd of=/dev/null bs=64k` up, `dd if=/dev/zero bs=64k` down).
 //   - openssh-sshd: OpenSSH's ssh to a private OpenSSH sshd on loopback;
 //     openssh-den: ssh through `den config-ssh`'s ProxyCommand; both with
 //     OpenSSH's default cipher (chacha20-poly1305) and again with
@@ -248,7 +248,7 @@ func BenchmarkSSHThroughput(b *testing.B) {
 		}
 		return throughputCase{name: name, bytes: n - (1 << 20),
 			up: func() (time.Duration, error) {
-				steady, w, err := openSSHUpload(c.openSSH(config, extra, host, "cat > /dev/null"), n)
+				steady, w, err := openSSHUpload(c.openSSH(config, extra, host, sinkCommand), n)
 				keep("up", w)
 				return steady, err
 			},
@@ -496,7 +496,7 @@ func BenchmarkDenSSHCommand(b *testing.B) {
 // a workspace container (VmRSS, split into RssAnon, the heap and stacks,
 // and RssFile, the pages of the den binary it touched; and the peak,
 // VmHWM): idle after the workspace is ready, then after one SSH session
-// (`true`) and 100 MiB sent through SSH to `cat > /dev/null`, right away
+// (`true`) and 100 MiB sent through SSH to the sink command (`dd of=/dev/null`), right away
 // and after the agent was idle again for a while (3 s, or
 // $DEN_BENCH_IDLE_SECONDS each time).
 //

@@ -29,7 +29,7 @@ import (
 //   - gossh-proc: Go SSH clients, each on its own connection, to the
 //     agent's SSH server (agent/sshd) in a child process; gossh-den: the
 //     same clients through Den, each on its own stream, as K `den ssh` do
-//     (`dd if=/dev/zero bs=64k` down, `cat > /dev/null` up). Connections
+//     (`dd if=/dev/zero bs=64k` down, `dd of=/dev/null bs=64k` up). Connections
 //     and SSH handshakes are made before the clock starts; each session's
 //     start is timed.
 //   - openssh-sshd: K OpenSSH ssh processes to a private OpenSSH sshd on
@@ -186,7 +186,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 					cmd = c.openSSH(config, nil, host, zeros(n))
 					_, _, err = openSSHDownload(cmd, n)
 				} else {
-					cmd = c.openSSH(config, nil, host, "cat > /dev/null")
+					cmd = c.openSSH(config, nil, host, sinkCommand)
 					_, _, err = openSSHUpload(cmd, n)
 				}
 				return err
