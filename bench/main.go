@@ -32,8 +32,15 @@ func main() {
 	jsonOut := flag.String("json", "", "write the results as JSON to this file")
 	update := flag.String("update", "", "write the summary into this Markdown file (BENCHMARKS.md) between its markers")
 	only := flag.String("only", "", "run only the steps whose names contain this (server, e2e-lifecycle, e2e-traffic, e2e-agents)")
+	from := flag.String("from", "", "run nothing: report again the figures of an earlier -json file")
 	flag.Parse()
-	if err := run(*full, *only, *jsonOut, *update, os.Stdout, os.Stderr); err != nil {
+	var err error
+	if *from != "" {
+		err = rereport(*from, *jsonOut, *update, os.Stdout)
+	} else {
+		err = run(*full, *only, *jsonOut, *update, os.Stdout, os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -58,6 +65,32 @@ func run(full bool, only, jsonOut, update string, stdout, stderr io.Writer) erro
 		}
 	}
 	rep := newReport(p, res, ran, started)
+	rep.Seconds = time.Since(started).Seconds()
+	return rep.write(jsonOut, update, stdout)
+}
+
+// rereport reports again what an earlier run wrote with -json: the rows
+// are judged anew, the date, commit, machine and commands are the run's.
+func rereport(from, jsonOut, update string, stdout io.Writer) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var old report
+	if err := json.Unmarshal(b, &old); err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	p := quick
+	if old.Profile == fullProfile.name {
+		p = fullProfile
+	}
+	rep := newReport(p, old.Metrics, old.Commands, time.Now())
+	rep.Date, rep.Commit, rep.Machine, rep.Seconds = old.Date, old.Commit, old.Machine, old.Seconds
+	return rep.write(jsonOut, update, stdout)
+}
+
+// write prints the table and writes the JSON and Markdown asked for.
+func (rep *report) write(jsonOut, update string, stdout io.Writer) error {
 	rep.table(stdout)
 	if jsonOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,32 @@ func TestShellQuote(t *testing.T) {
 	for in, want := range map[string]string{"./e2e": "./e2e", "^$": "'^$'", "A|B": "'A|B'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestRereportFromJSON(t *testing.T) {
+	dir := t.TempDir()
+	res := results{"BenchmarkSSHThroughput": {"gossh-den/gossh-proc-down": {0.93}, "gossh-den/gossh-proc-up": {0.7968}}}
+	r := newReport(fullProfile, res, []string{"go test ./e2e"}, time.Now())
+	r.Commit = "abc1234"
+	from := filepath.Join(dir, "run.json")
+	if err := r.write(from, "", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "BENCHMARKS.md")
+	if err := os.WriteFile(md, []byte("# Benchmarks\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := rereport(from, "", md, &out); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(md)
+	// The run's commit and profile, and a ratio just under 0.8 shown as such.
+	for _, want := range []string{"commit abc1234; profile full", "| 0.930 / 0.796 |", "**missed**"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, b)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"io"
 	"os"
 	"os/exec"
@@ -175,6 +176,11 @@ func figures(res results, bench string, metrics []string) ([]float64, bool) {
 func join(vs []float64) string {
 	s := make([]string, len(vs))
 	for i, v := range vs {
+		if v > 0 && v < 1 {
+			// Ratios: cut, not rounded, so 0.7996 does not show as 0.800
+			// beside a target of 0.8 it missed.
+			v = math.Floor(v*1000+1e-9) / 1000
+		}
 		s[i] = strconv.FormatFloat(v, 'f', decimals(v), 64)
 	}
 	return strings.Join(s, " / ")
@@ -186,8 +192,10 @@ func decimals(v float64) int {
 		return 0
 	case v >= 10:
 		return 1
-	default:
+	case v >= 1:
 		return 2
+	default:
+		return 3 // ratios near a target of 0.8 must not round onto it
 	}
 }
 
