@@ -57,7 +57,10 @@ beforeEach(() => {
   FakeSocket.all = [];
   vi.useFakeTimers();
 });
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
 
 describe('PtyConnection', () => {
   it('joins the session, sends input and sizes as JSON and writes output', () => {
@@ -103,6 +106,7 @@ describe('PtyConnection', () => {
   });
 
   it('says why it cannot connect, and keeps trying, waiting longer', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5); // no jitter: waits of 250 ms, then 500 ms
     const probe = vi.fn(async () => 'The workspace is stopped; start it from the workspace page.');
     const { conn, states } = setup(probe);
     conn.start();
