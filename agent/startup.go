@@ -151,23 +151,30 @@ func (l *logSender) writer(level string) io.WriteCloser {
 		}
 		_, _ = io.Copy(io.Discard, pr) // a line past the limit: drop the rest
 	}()
-	ctx, cancel := context.WithCancel(context.Background())
+	// The periodic sender is stopped, not canceled, at Close: a batch it is
+	// sending then still arrives, before whatever the caller reports next
+	// (the lifecycle state that ends a start's log stream).
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-stop:
 				return
 			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				l.flush(ctx)
+				cancel()
 			}
 		}
 	}()
 	return closer{Writer: pw, close: func() error {
 		pw.Close()
 		<-done
-		cancel()
+		close(stop)
+		<-stopped
 		return nil
 	}}
 }
