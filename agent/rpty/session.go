@@ -11,10 +11,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	"github.com/google/uuid"
 	"golang.org/x/sys/unix"
 
+	"den/agent/term"
 	"den/sdk"
 )
 
@@ -59,27 +59,9 @@ func (m *Manager) start(id uuid.UUID, rows, cols uint16) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot start a shell: %w", err)
 	}
-	master, tty, err := pty.Open()
+	master, err := term.Start(cmd, unix.Winsize{Row: rows, Col: cols}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("open a terminal: %w", err)
-	}
-	defer tty.Close()
-	fail := func(err error) (*session, error) {
-		master.Close()
 		return nil, err
-	}
-	// Non-blocking, so Close interrupts a Read or Write and read deadlines
-	// work. Never call master.Fd(), which would make it blocking again.
-	if err := control(master, func(fd int) error { return syscall.SetNonblock(fd, true) }); err != nil {
-		return fail(fmt.Errorf("terminal: %w", err))
-	}
-	if err := setSize(master, rows, cols); err != nil {
-		return fail(fmt.Errorf("terminal size: %w", err))
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Errorf("start the shell %s: %w", cmd.Path, err))
 	}
 	s := &session{
 		id:      id,
@@ -322,27 +304,7 @@ func (s *session) resize(rows, cols uint16) {
 	if rows == 0 || cols == 0 {
 		return
 	}
-	if err := setSize(s.pty, rows, cols); err != nil {
+	if err := term.SetSize(s.pty, unix.Winsize{Row: rows, Col: cols}); err != nil {
 		s.log.Debug("resize terminal", "error", err)
 	}
-}
-
-func setSize(master *os.File, rows, cols uint16) error {
-	return control(master, func(fd int) error {
-		return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
-	})
-}
-
-// control runs f on file's descriptor without making it blocking, as
-// (*os.File).Fd would.
-func control(file *os.File, f func(fd int) error) error {
-	rc, err := file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
 }

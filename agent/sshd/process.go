@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
 	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/sys/unix"
+
+	"den/agent/term"
 )
 
 const (
@@ -83,32 +83,15 @@ func startProcess(spec procSpec) (*process, error) {
 }
 
 func startPTY(cmd *exec.Cmd, spec procSpec) (*process, error) {
-	master, tty, err := pty.Open()
+	master, err := term.Start(cmd, spec.pty.win, func(tty *os.File) error {
+		if err := applyModes(tty, spec.pty.modes); err != nil {
+			return fmt.Errorf("set terminal modes: %w", err)
+		}
+		cmd.Env = spec.env(tty.Name())
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("open pty: %w", err)
-	}
-	defer tty.Close()
-	fail := func(err error) (*process, error) {
-		master.Close()
 		return nil, err
-	}
-	if err := applyModes(tty, spec.pty.modes); err != nil {
-		return fail(fmt.Errorf("set terminal modes: %w", err))
-	}
-	// pty.Open leaves the master blocking; the poller (read deadlines,
-	// Close interrupting a Read) needs it non-blocking. Never call
-	// master.Fd(), which would make it blocking again.
-	if err := control(master, func(fd int) error { return syscall.SetNonblock(fd, true) }); err != nil {
-		return fail(fmt.Errorf("pty: %w", err))
-	}
-	if err := setWinsize(master, spec.pty.win); err != nil {
-		return fail(fmt.Errorf("pty size: %w", err))
-	}
-	cmd.Env = spec.env(tty.Name())
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Errorf("start shell: %w", err))
 	}
 	return &process{cmd: cmd, pty: master, outputs: []*os.File{master}}, nil
 }
@@ -293,20 +276,3 @@ func drain(w io.Writer, r *os.File, buf []byte) {
 	}
 }
 
-// control runs f on f's descriptor without making it blocking, as
-// (*os.File).Fd would.
-func control(file *os.File, f func(fd int) error) error {
-	rc, err := file.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return err
-	}
-	return ferr
-}
-
-func setWinsize(master *os.File, w unix.Winsize) error {
-	return control(master, func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, &w) })
-}

@@ -12,6 +12,8 @@ import (
 	gliderssh "github.com/gliderlabs/ssh"
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
+
+	"den/agent/term"
 )
 
 // session is one "session" channel: a shell, a command or a subsystem.
@@ -78,7 +80,7 @@ func (sess *session) handle(req *gossh.Request) {
 		}
 		sess.pty.win = winsize(w.Cols, w.Rows, w.Width, w.Height)
 		if sess.proc != nil && sess.proc.pty != nil {
-			if err := setWinsize(sess.proc.pty, sess.pty.win); err != nil {
+			if err := term.SetSize(sess.proc.pty, sess.pty.win); err != nil {
 				sess.log.Debug("resize pty", "error", err)
 			}
 		}

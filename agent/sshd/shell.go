@@ -11,9 +11,9 @@ import (
 // LoginShell returns, not started, the login shell an interactive SSH
 // session runs: the user's shell as a login shell ("-bash"), in the session
 // directory ("/" when that cannot be used), with the sessions' environment
-// and TERM=term. The caller gives it a terminal; the reconnecting PTY
+// and TERM=termName. The caller gives it a terminal; the reconnecting PTY
 // (agent/rpty) runs its shells this way.
-func (s *Server) LoginShell(term string) (*exec.Cmd, error) {
+func (s *Server) LoginShell(termName string) (*exec.Cmd, error) {
 	acct := lookupAccount(s.passwdPath, os.Getuid(), envLookup(s.environ()), s.opts.Shell)
 	dir, err := sessionDir(s.opts.Dir, acct.home)
 	if err != nil {
@@ -28,8 +28,8 @@ func (s *Server) LoginShell(term string) (*exec.Cmd, error) {
 		path = p
 	}
 	env := s.baseEnv(acct, true)
-	if term != "" {
-		env = append(env, "TERM="+term)
+	if termName != "" {
+		env = append(env, "TERM="+termName)
 	}
 	return &exec.Cmd{Path: path, Args: []string{"-" + filepath.Base(path)}, Dir: dir, Env: dedupEnv(env)}, nil
 }
