@@ -275,4 +275,3 @@ func drain(w io.Writer, r *os.File, buf []byte) {
 		total += n
 	}
 }
-
