@@ -463,22 +463,6 @@ func (c *headerWriter) Header() http.Header         { return c.h }
 func (c *headerWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (c *headerWriter) WriteHeader(int)             {}
 
-// crossOriginUpgrade reports a WebSocket (or other upgrade) that a browser
-// opens from a page of another origin.
-func crossOriginUpgrade(r *http.Request) bool {
-	if r.Header.Get("Upgrade") == "" {
-		return false
-	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return true
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		return err != nil || !strings.EqualFold(u.Host, r.Host)
-	}
-	return false
-}
-
 // isNavigation reports a browser loading a page (rather than a script's
 // request or a non-browser client), which may be sent to sign in.
 func isNavigation(r *http.Request) bool {

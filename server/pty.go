@@ -41,7 +41,7 @@ func (s *Server) workspacePTY(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusUpgradeRequired, sdk.Error{Message: "this endpoint is a WebSocket: the web terminal's"})
 		return
 	}
-	if crossOrigin(r) {
+	if crossOriginUpgrade(r) {
 		httpapi.WriteError(w, http.StatusForbidden, sdk.Error{
 			Message: "the web terminal opens only from the dashboard's own origin",
 			Detail:  "Origin " + r.Header.Get("Origin") + " is not " + r.Host,
@@ -89,17 +89,6 @@ func ptyHeader(q url.Values) (sdk.StreamHeader, *sdk.ValidationError) {
 		return h, &sdk.ValidationError{Field: "session", Detail: err.Error()}
 	}
 	return h, nil
-}
-
-// crossOrigin reports whether a browser sent the request from another
-// origin than the server's, as the WebSocket library judges it.
-func crossOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return false
-	}
-	u, err := url.Parse(origin)
-	return err != nil || !strings.EqualFold(u.Host, r.Host)
 }
 
 // relayPTY carries a terminal session between the WebSocket and the

@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -53,6 +54,25 @@ func headerHasToken(h http.Header, name, token string) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// crossOriginUpgrade reports a WebSocket (or other upgrade) that a browser
+// opens from a page of another origin: one that says so in Sec-Fetch-Site,
+// or whose Origin is not this host. Unsafe methods have
+// http.CrossOriginProtection; an upgrade is a GET, which it lets through.
+// The web terminal and apps refuse these.
+func crossOriginUpgrade(r *http.Request) bool {
+	if r.Header.Get("Upgrade") == "" {
+		return false
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return true
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err != nil || !strings.EqualFold(u.Host, r.Host)
 	}
 	return false
 }
