@@ -65,15 +65,16 @@ func (r *relayBench) denSSH(b *testing.B) *ssh.Client {
 }
 
 // goSSHD runs the agent's SSH server (package agent/sshd) in this process
-// behind a loopback listener: the same SSH stream as through Den, without
-// the relay. It returns the listener's address and the host key.
-func goSSHD(b *testing.B) (addr, hostKey string) {
+// behind a loopback listener, with dir as its session directory, until tb
+// ends: the same SSH stream as through Den, without the relay. It returns
+// the listener's address and the host key.
+func goSSHD(b testing.TB, dir string) (addr, hostKey string) {
 	b.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := sshd.New(sshd.Options{HostKey: key, Dir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	srv, err := sshd.New(sshd.Options{HostKey: key, Dir: dir, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func BenchmarkSSHThroughput(b *testing.B) {
 		b.Logf("%s: %s", x.name, negotiated(b, c, x.config, x.extra, x.host))
 	}
 
-	sshdAddr, sshdKey := goSSHD(b)
+	sshdAddr, sshdKey := goSSHD(b, b.TempDir())
 	procAddr, procKey := goSSHDProcess(b)
 	denClient, directClient, hopClient := r.denSSH(b), dialSSH(b, sshdAddr, sshdKey), dialSSH(b, twoHops(b, sshdAddr), sshdKey)
 	procClient := dialSSH(b, procAddr, procKey)
@@ -367,7 +368,7 @@ func BenchmarkRelayLatency(b *testing.B) {
 	ping := r.dial(b, sdk.StreamHeader{Kind: sdk.StreamPing})
 	b.Cleanup(func() { ping.Close() })
 	fwd := r.dial(b, sdk.StreamHeader{Kind: sdk.StreamTCP, Addr: echo})
-	sshdAddr, sshdKey := goSSHD(b)
+	sshdAddr, sshdKey := goSSHD(b, b.TempDir())
 	b.Cleanup(func() { fwd.Close() })
 	hopped, err := net.Dial("tcp", twoHops(b, echo))
 	if err != nil {

@@ -2,22 +2,13 @@ package e2e
 
 import (
 	"bufio"
-	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"den/agent/sshd"
-	"den/sdk"
 )
 
 // sshdProcessEnv makes TestSSHDProcess serve: the child process that runs
@@ -66,44 +57,15 @@ func goSSHDProcess(b *testing.B) (addr, hostKey string) {
 	return "", ""
 }
 
-// TestSSHDProcess is the child process of goSSHDProcess; without its
-// environment variable it checks that the server answers in a child.
+// TestSSHDProcess is the child process of goSSHDProcess: the server of
+// goSSHD, until its stdin closes. Run by itself, without the environment
+// variable, it has nothing to do.
 func TestSSHDProcess(t *testing.T) {
 	dir := os.Getenv(sshdProcessEnv)
 	if dir == "" {
-		t.Skip("runs as the child process of BenchmarkSSHThroughput")
+		t.Skip("runs as the child process of the SSH benchmarks")
 	}
-	_, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := sshd.New(sshd.Options{HostKey: key, Dir: dir, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := sdk.SSHPublicKey(key.Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		io.Copy(io.Discard, os.Stdin) //nolint:errcheck
-		cancel()
-		ln.Close()
-	}()
-	fmt.Printf("sshd %s %s\n", ln.Addr(), pub)
-	var wg sync.WaitGroup
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			break
-		}
-		wg.Go(func() { srv.ServeConn(ctx, c) })
-	}
-	srv.Close()
-	wg.Wait()
+	addr, pub := goSSHD(t, dir)
+	fmt.Printf("sshd %s %s\n", addr, pub)
+	io.Copy(io.Discard, os.Stdin) //nolint:errcheck // EOF or an error: either way, end
 }

@@ -206,6 +206,10 @@ func (s *Server) serveSubdomainApp(w http.ResponseWriter, r *http.Request, label
 	s.serveApp(w, r, t, "")
 }
 
+// appsCrossOrigin judges the unsafe requests apps receive (Check only
+// reads its settings, so one serves every request).
+var appsCrossOrigin = http.NewCrossOriginProtection()
+
 // serveApp proxies to an app the request may open, when its workspace runs.
 // Unless the app is public (and so gets no credentials), a change or a
 // WebSocket that a browser says comes from another origin (another app's
@@ -213,7 +217,7 @@ func (s *Server) serveSubdomainApp(w http.ResponseWriter, r *http.Request, label
 // not act for other pages.
 func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, t appTarget, prefix string) {
 	if sdk.AppShare(t.app.Share) != sdk.AppSharePublic || prefix != "" {
-		if err := http.NewCrossOriginProtection().Check(r); err != nil || crossOriginUpgrade(r) {
+		if err := appsCrossOrigin.Check(r); err != nil || crossOriginUpgrade(r) {
 			httpapi.WriteError(w, http.StatusForbidden, sdk.Error{
 				Message: "cross-origin request to app " + t.app.Slug + " refused",
 				Detail:  "a page of another origin may not change things in a workspace app with your session",
