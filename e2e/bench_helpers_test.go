@@ -283,35 +283,21 @@ type sinkServer struct {
 
 func startSink(tb testing.TB, n int64) *sinkServer {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &sinkServer{ln: ln, n: n}
-	var wg sync.WaitGroup
-	tb.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
+	s := &sinkServer{n: n}
+	s.ln = serveLoopback(tb, func(conn net.Conn) {
+		defer conn.Close()
+		var op [1]byte
+		if _, err := io.ReadFull(conn, op[:]); err != nil {
+			return
+		}
+		switch op[0] {
+		case 'u':
+			buf := make([]byte, 64<<10)
+			if got, err := io.CopyBuffer(io.Discard, io.LimitReader(conn, s.n), buf); err == nil && got == s.n {
+				conn.Write([]byte{'k'}) //nolint:errcheck // the client sees a missing ack
 			}
-			wg.Go(func() {
-				defer conn.Close()
-				var op [1]byte
-				if _, err := io.ReadFull(conn, op[:]); err != nil {
-					return
-				}
-				switch op[0] {
-				case 'u':
-					buf := make([]byte, 64<<10)
-					if got, err := io.CopyBuffer(io.Discard, io.LimitReader(conn, s.n), buf); err == nil && got == s.n {
-						conn.Write([]byte{'k'}) //nolint:errcheck // the client sees a missing ack
-					}
-				case 'd':
-					writeN(conn, s.n) //nolint:errcheck // the client sees a short read
-				}
-			})
+		case 'd':
+			writeN(conn, s.n) //nolint:errcheck // the client sees a short read
 		}
 	})
 	return s
@@ -353,6 +339,17 @@ func (s *sinkServer) download(conn net.Conn) (time.Duration, error) {
 // startEcho runs a loopback TCP echo server until tb ends.
 func startEcho(tb testing.TB) string {
 	tb.Helper()
+	return serveLoopback(tb, func(conn net.Conn) {
+		io.Copy(conn, conn) //nolint:errcheck
+		conn.Close()
+	}).Addr().String()
+}
+
+// serveLoopback listens on a loopback port and runs handle for each
+// connection, each in its own goroutine, until tb ends; then it closes the
+// listener and waits for the handlers.
+func serveLoopback(tb testing.TB, handle func(net.Conn)) net.Listener {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -365,13 +362,10 @@ func startEcho(tb testing.TB) string {
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
-				io.Copy(conn, conn) //nolint:errcheck
-				conn.Close()
-			})
+			wg.Go(func() { handle(conn) })
 		}
 	})
-	return ln.Addr().String()
+	return ln
 }
 
 // sshClient runs the Go SSH client over conn, checking the host key when

@@ -78,27 +78,11 @@ func goSSHD(b testing.TB, dir string) (addr, hostKey string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { srv.ServeConn(ctx, c) })
-		}
-	})
-	b.Cleanup(func() {
-		ln.Close()
-		cancel()
-		srv.Close()
-		wg.Wait()
-	})
+	ln := serveLoopback(b, func(c net.Conn) { srv.ServeConn(ctx, c) })
+	// Cleanups run last first: this ends the sessions before serveLoopback
+	// waits for their handlers.
+	b.Cleanup(func() { cancel(); srv.Close() })
 	pub, err := sdk.SSHPublicKey(key.Public().(ed25519.PublicKey))
 	if err != nil {
 		b.Fatal(err)
@@ -133,29 +117,14 @@ func twoHops(b *testing.B, target string) string {
 
 func hop(b *testing.B, target string) string {
 	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	b.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				t, err := net.Dial("tcp", target)
-				if err != nil {
-					c.Close()
-					return
-				}
-				splice.Conns(c, t)
-			})
+	return serveLoopback(b, func(c net.Conn) {
+		t, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			return
 		}
-	})
-	return ln.Addr().String()
+		splice.Conns(c, t)
+	}).Addr().String()
 }
 
 // throughputCase is one way of moving the bytes: up (client to workspace)
