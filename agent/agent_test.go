@@ -15,7 +15,6 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"den/agent"
 	"den/dbtest"
 	"den/provisioner"
 	"den/sdk"
@@ -52,24 +51,8 @@ func newEnv(t *testing.T, script string) *env {
 // runAgent starts the agent of the latest start build until the test ends.
 func (e *env) runAgent(t *testing.T) {
 	t.Helper()
-	servertestWaitJobOnly(t, e)
-	applied := e.srv.Fake.Applied()
-	token := applied[len(applied)-1].Agent.Token
-	if token == "" {
-		t.Fatal("the start build minted no agent token")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	a := agent.New(agent.Options{Client: sdk.NewAgentClient(sdk.New(e.srv.URL), token), Version: "v-test"})
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("the agent did not stop within 20s")
-		}
-	})
+	servertest.WaitJobDone(t, e.owner, e.ws.LatestBuild.Job.ID)
+	e.srv.RunAgent(t)
 }
 
 // waitFor polls the workspace until cond holds.
@@ -96,7 +79,7 @@ func TestLifecycleAndStartupLogs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "echo hello from startup; echo second line >&2")
 	// Before the agent reports, the workspace is still starting.
-	servertestWaitJobOnly(t, e)
+	servertest.WaitJobDone(t, e.owner, e.ws.LatestBuild.Job.ID)
 	if ws, _ := e.owner.Workspace(context.Background(), e.ws.ID); ws.Status != sdk.WorkspaceStarting || ws.Agent.Connection != sdk.AgentConnecting {
 		t.Fatalf("before the agent: %s / %+v", ws.Status, ws.Agent)
 	}
@@ -128,23 +111,6 @@ func TestLifecycleAndStartupLogs(t *testing.T) {
 	ws := e.waitFor(t, "ready", ready)
 	if ws.Agent.Version != "v-test" || ws.Agent.ReadyAt == nil {
 		t.Errorf("agent = %+v", ws.Agent)
-	}
-}
-
-// servertestWaitJobOnly waits for the provisioning job alone (no agent runs
-// yet, so the log stream would wait for one).
-func servertestWaitJobOnly(t *testing.T, e *env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j, err := e.owner.Job(context.Background(), e.ws.LatestBuild.Job.ID)
-		if err == nil && j.Status.Done() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("job not done: %+v %v", j, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -355,7 +321,7 @@ func TestStoppedWorkspaceAndOldToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = b
-	servertestWaitJobOnly(t, &env{srv: e.srv, owner: e.owner, ws: sdk.Workspace{LatestBuild: b}})
+	servertest.WaitJobDone(t, e.owner, b.Job.ID)
 	// The first build's token no longer opens anything.
 	old := sdk.NewAgentClient(sdk.New(e.srv.URL), oldToken)
 	if _, err := old.Manifest(ctx); sdk.StatusCode(err) != http.StatusUnauthorized {

@@ -28,7 +28,7 @@ func TestHostileAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	servertestWaitJobOnly(t, &env{srv: e.srv, owner: e.owner, ws: ws2})
+	servertest.WaitJobDone(t, e.owner, ws2.LatestBuild.Job.ID)
 	applied := e.srv.Fake.Applied()
 	token := applied[len(applied)-1].Agent.Token
 	bad := sdk.NewAgentClient(sdk.New(e.srv.URL), token)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"den/agent"
 	"den/provisioner"
 	"den/sdk"
 	"den/server"
@@ -115,31 +114,8 @@ func newAppEnv(t *testing.T, wildcard string, apps ...sdk.AgentApp) *appEnv {
 // ends.
 func (e *appEnv) runAgent(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		j, err := e.owner.Job(context.Background(), e.ws.LatestBuild.Job.ID)
-		if err == nil && j.Status.Done() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the start build did not finish: %+v %v", j, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	applied := e.srv.Fake.Applied()
-	token := applied[len(applied)-1].Agent.Token
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	a := agent.New(agent.Options{Client: sdk.NewAgentClient(sdk.New(e.srv.URL), token), Version: "v-test"})
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("the agent did not stop within 20s")
-		}
-	})
+	servertest.WaitJobDone(t, e.owner, e.ws.LatestBuild.Job.ID)
+	e.srv.RunAgent(t)
 }
 
 func (e *appEnv) waitWorkspace(t *testing.T, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
