@@ -53,16 +53,22 @@ const lastUsedInterval = time.Minute
 // Token returns the key a request presents: the session header, a bearer
 // token, or the session cookie, in that order.
 func Token(r *http.Request) string {
+	t, _ := presentedKey(r)
+	return t
+}
+
+// presentedKey is Token, and whether the key came from the session cookie.
+func presentedKey(r *http.Request) (key string, cookie bool) {
 	if t := r.Header.Get(sdk.SessionTokenHeader); t != "" {
-		return t
+		return t, false
 	}
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+		return strings.TrimSpace(h[7:]), false
 	}
 	if c, err := r.Cookie(sdk.SessionTokenCookie); err == nil {
-		return c.Value
+		return c.Value, true
 	}
-	return ""
+	return "", false
 }
 
 // Authenticate rejects requests without a valid, unexpired key of an active
@@ -71,7 +77,7 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ctx := r.Context()
-			token := Token(r)
+			token, fromCookie := presentedKey(r)
 			if token == "" {
 				unauthorized(w, "you are not signed in", "run `den login URL`, or send a session token in the "+sdk.SessionTokenHeader+" header")
 				return
@@ -113,7 +119,7 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 					httpapi.InternalError(w, r, o.Logger, err)
 					return
 				}
-				if key.Kind == "session" && fromCookie(r, token) {
+				if key.Kind == "session" && fromCookie {
 					SetSessionCookie(w, token, key.ExpiresAt, o.SecureCookies)
 				}
 			}
@@ -142,11 +148,4 @@ func touch(ctx context.Context, o AuthOptions, key *db.ApiKey, user *db.User, no
 
 func unauthorized(w http.ResponseWriter, msg, detail string) {
 	httpapi.WriteError(w, http.StatusUnauthorized, sdk.Error{Message: msg, Detail: detail})
-}
-
-// fromCookie reports whether the request's token came from the session
-// cookie.
-func fromCookie(r *http.Request, token string) bool {
-	c, err := r.Cookie(sdk.SessionTokenCookie)
-	return err == nil && c.Value == token && r.Header.Get(sdk.SessionTokenHeader) == "" && r.Header.Get("Authorization") == ""
 }
