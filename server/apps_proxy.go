@@ -25,6 +25,9 @@ import (
 type appsState struct {
 	once      sync.Once
 	transport *http.Transport
+	// suffix is what app hosts end with (".apps.example.com"), from
+	// Options.WildcardAccessURL; "" without subdomain apps.
+	suffix string
 }
 
 // appTransport is the shared transport of app requests. The host of a

@@ -54,16 +54,7 @@ func ParseWildcardAccessURL(raw string) (string, error) {
 }
 
 // wildcardSuffix is what app hosts end with, or "" without subdomain apps.
-func (s *Server) wildcardSuffix() string {
-	if s.opts.WildcardAccessURL == "" {
-		return ""
-	}
-	suffix, err := ParseWildcardAccessURL(s.opts.WildcardAccessURL)
-	if err != nil {
-		return "" // den server checks the flag before it starts
-	}
-	return suffix
-}
+func (s *Server) wildcardSuffix() string { return s.apps.suffix }
 
 // appHostName is the host (with the access URL's port) of an app on a
 // subdomain: {slug}--{workspace}--{owner}{suffix}.

@@ -127,6 +127,11 @@ func New(opts Options) *Server {
 		dialBacks:      dialBacks{pending: map[string]*dialBack{}},
 		secrets:        map[string][]byte{},
 	}
+	if opts.WildcardAccessURL != "" {
+		// den server checks the flag before it starts; a bad one serves
+		// apps on paths.
+		s.apps.suffix, _ = ParseWildcardAccessURL(opts.WildcardAccessURL)
+	}
 	s.router = s.routes()
 	s.start()
 	return s
