@@ -19,11 +19,7 @@ func (r *Root) transitionCommand(t sdk.Transition, short string) *cobra.Command 
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -47,11 +43,7 @@ func (r *Root) restartCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -81,11 +73,7 @@ over; den asks only for parameters the new version adds (or pass them with
 			if err != nil {
 				return err
 			}
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -127,11 +115,7 @@ func (r *Root) buildsCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -171,11 +155,7 @@ func (r *Root) logsCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}

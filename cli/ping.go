@@ -20,11 +20,7 @@ func (r *Root) pingCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -78,11 +74,7 @@ func (r *Root) speedtestCommand() *cobra.Command {
 			if size <= 0 || size > sdk.MaxSpeedtestBytes {
 				return fmt.Errorf("--bytes must be between 1 and %d", int64(sdk.MaxSpeedtestBytes))
 			}
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}

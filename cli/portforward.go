@@ -29,11 +29,7 @@ sees it). Runs until Ctrl-C.`,
 			if len(tcp) == 0 {
 				return fmt.Errorf("what to forward? pass --tcp LOCAL:REMOTE, such as --tcp 8080:3000")
 			}
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,17 @@ func (r *Root) workspace(ctx context.Context, c *sdk.Client, ref string) (sdk.Wo
 	return c.WorkspaceByName(ctx, owner, name)
 }
 
+// clientWorkspace is the signed-in client and the workspace ref names: how
+// every command about one workspace begins.
+func (r *Root) clientWorkspace(ctx context.Context, ref string) (*sdk.Client, sdk.Workspace, error) {
+	client, err := r.client()
+	if err != nil {
+		return nil, sdk.Workspace{}, err
+	}
+	ws, err := r.workspace(ctx, client, ref)
+	return client, ws, err
+}
+
 func (r *Root) createCommand() *cobra.Command {
 	var (
 		template string
@@ -249,11 +260,7 @@ func (r *Root) deleteCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			client, err := r.client()
-			if err != nil {
-				return err
-			}
-			ws, err := r.workspace(ctx, client, args[0])
+			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
