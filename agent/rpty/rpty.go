@@ -54,6 +54,8 @@ const (
 	// maxPending bounds the output queued for one attachment; a client
 	// that falls further behind is detached.
 	maxPending = 1 << 20
+	// writeChunk is the most a client's writer sends in one Write.
+	writeChunk = 64 << 10
 )
 
 // ErrClosed is what Attach returns once the manager is closed.

@@ -50,7 +50,7 @@ func attach(t *testing.T, m *Manager, id uuid.UUID, rows, cols uint16) *testClie
 	c := &testClient{conn: ours, closed: make(chan struct{})}
 	go func() {
 		defer close(c.closed)
-		buf := make([]byte, 4096)
+		buf := make([]byte, 32<<10)
 		for {
 			n, err := ours.Read(buf)
 			c.mu.Lock()
@@ -384,7 +384,9 @@ func TestSlowClientDetached(t *testing.T) {
 		defer close(served)
 		a.Serve(theirs)
 	}()
-	c.run(t, "head -c 1500000 /dev/zero | tr '\\0' a; echo; echo done-$((1+1))")
+	// 1.5 MB in 50 kB pieces with pauses, so that the client that reads
+	// keeps up even on one loaded CPU and only the other one falls behind.
+	c.run(t, "for i in $(seq 30); do head -c 50000 /dev/zero | tr '\\0' a; sleep 0.02; done; echo; echo done-$((1+1))")
 	c.waitFor(t, "done-2")
 	select {
 	case <-served:

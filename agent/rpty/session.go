@@ -156,8 +156,17 @@ func (s *session) write(c *client) {
 	defer close(c.written)
 	for {
 		s.mu.Lock()
+		// At most writeChunk at a time, so that what the writer holds
+		// while a slow client blocks it is small, and the rest stays in
+		// pending, where output() measures how far behind the client is.
 		buf, eof, gone := c.pending, c.eof, c.gone
-		c.pending = nil
+		if len(buf) > writeChunk {
+			buf = buf[:writeChunk:writeChunk]
+		}
+		c.pending = c.pending[len(buf):]
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
 		s.mu.Unlock()
 		switch {
 		case gone:
