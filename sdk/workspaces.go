@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -111,6 +112,26 @@ type WorkspaceFilter struct {
 	Owner string
 	// Template is a template's name, or empty for every template.
 	Template string
+	// Query is a search, as the dashboard's filter box takes it: words
+	// that each match a workspace's name, owner, template or status, and
+	// "owner:NAME", "template:NAME", "status:STATUS" and "name:TEXT" for
+	// one field ("owner:me" is the caller).
+	Query string
+}
+
+// Workspace list pages: the size when none is asked for, and the largest.
+const (
+	DefaultWorkspacePage = 50
+	MaxWorkspacePage     = 500
+)
+
+// WorkspacePage is one page of a workspace list
+// (GET /workspaces?q=&owner=&template=&limit=&offset=), ordered by owner,
+// then name.
+type WorkspacePage struct {
+	Workspaces []Workspace `json:"workspaces"`
+	// Count is how many workspaces match, on every page together.
+	Count int64 `json:"count"`
 }
 
 // CreateWorkspace makes a workspace for user (a username, ID or Me).
@@ -120,8 +141,9 @@ func (c *Client) CreateWorkspace(ctx context.Context, user string, req CreateWor
 	return w, err
 }
 
-// Workspaces lists workspaces.
-func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace, error) {
+// WorkspacesPage returns the page of the workspaces matching f that starts
+// at offset and holds at most limit (0 for the server's default).
+func (c *Client) WorkspacesPage(ctx context.Context, f WorkspaceFilter, offset, limit int) (WorkspacePage, error) {
 	q := url.Values{}
 	if f.Owner != "" {
 		q.Set("owner", f.Owner)
@@ -129,9 +151,35 @@ func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace
 	if f.Template != "" {
 		q.Set("template", f.Template)
 	}
-	var ws []Workspace
-	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces?"+q.Encode(), nil, &ws)
-	return ws, err
+	if f.Query != "" {
+		q.Set("q", f.Query)
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var p WorkspacePage
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces?"+q.Encode(), nil, &p)
+	return p, err
+}
+
+// Workspaces lists every workspace matching f, a page at a time.
+func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace, error) {
+	var all []Workspace
+	for {
+		p, err := c.WorkspacesPage(ctx, f, len(all), MaxWorkspacePage)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p.Workspaces...)
+		// Workspaces made or deleted meanwhile shift the pages; an empty
+		// page ends the walk either way.
+		if len(p.Workspaces) == 0 || int64(len(all)) >= p.Count {
+			return all, nil
+		}
+	}
 }
 
 // WorkspaceByName returns a user's workspace.

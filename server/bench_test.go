@@ -28,7 +28,12 @@ import (
 // $DEN_BENCH_REQUESTS (default 200) requests of each kind, one kind at a
 // time (all clients on the same call):
 //
-//   - list-all: the owner's GET /workspaces (every workspace);
+//   - list-page: the owner's workspaces page in the dashboard: the first
+//     page of 25 of every workspace, with their count;
+//   - list-search: the same with a search that every row is tested
+//     against (a status and a word, which all the seeded workspaces match);
+//   - list-all: every workspace, as the SDK's Workspaces walks the pages
+//     (two of 500);
 //   - list-own: the member's GET /workspaces?owner=me (their 20);
 //   - page: the workspace page's calls one after another (the workspace by
 //     name, its builds, the latest build's job), timed together;
@@ -37,7 +42,7 @@ import (
 // Each start build reports an agent with two apps, as a real template's
 // would, so the lists carry agents and apps.
 //
-// Each kind's phase stops after a quarter of a minute whatever is left. The log also
+// Each kind's phase stops after its share of a minute whatever is left. The log also
 // shows each kind from one client alone, for scale.
 //
 //	go test ./server -run '^$' -bench APILatency -benchtime 1x
@@ -63,7 +68,25 @@ func BenchmarkAPILatency(b *testing.B) {
 		name string
 		do   func(c, m *sdk.Client, i int) error
 	}
+	const dashboardPage = 25
+	first, err := owner.WorkspacesPage(ctx, sdk.WorkspaceFilter{}, 0, 1)
+	if err != nil || len(first.Workspaces) == 0 {
+		b.Fatalf("list: %+v, %v", first, err)
+	}
+	search := "ws status:" + string(first.Workspaces[0].Status) // all seeded workspaces alike
+	checkPage := func(p sdk.WorkspacePage, err error) error {
+		if err == nil && (len(p.Workspaces) != min(dashboardPage, nWorkspaces) || p.Count != int64(nWorkspaces)) {
+			err = fmt.Errorf("the owner sees %d of %d workspaces, want %d of %d", len(p.Workspaces), p.Count, dashboardPage, nWorkspaces)
+		}
+		return err
+	}
 	kinds := []kind{
+		{"list-page", func(c, _ *sdk.Client, _ int) error {
+			return checkPage(c.WorkspacesPage(ctx, sdk.WorkspaceFilter{}, 0, dashboardPage))
+		}},
+		{"list-search", func(c, _ *sdk.Client, _ int) error {
+			return checkPage(c.WorkspacesPage(ctx, sdk.WorkspaceFilter{Query: search}, 0, dashboardPage))
+		}},
 		{"list-all", func(c, _ *sdk.Client, _ int) error {
 			ws, err := c.Workspaces(ctx, sdk.WorkspaceFilter{})
 			if err == nil && len(ws) != nWorkspaces {

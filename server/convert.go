@@ -94,35 +94,6 @@ func convertTemplateVersion(t db.Template, v db.TemplateVersion, j db.Provisione
 	}
 }
 
-// workspaceStatus follows from the latest build's transition and job.
-func workspaceStatus(transition string, job sdk.JobStatus) sdk.WorkspaceStatus {
-	switch job {
-	case sdk.JobPending:
-		return sdk.WorkspacePending
-	case sdk.JobRunning:
-		switch sdk.Transition(transition) {
-		case sdk.TransitionStop:
-			return sdk.WorkspaceStopping
-		case sdk.TransitionDelete:
-			return sdk.WorkspaceDeleting
-		}
-		return sdk.WorkspaceStarting
-	case sdk.JobSucceeded:
-		switch sdk.Transition(transition) {
-		case sdk.TransitionStop:
-			return sdk.WorkspaceStopped
-		case sdk.TransitionDelete:
-			return sdk.WorkspaceDeleted
-		}
-		return sdk.WorkspaceRunning
-	case sdk.JobCanceling:
-		return sdk.WorkspaceCanceling
-	case sdk.JobCanceled:
-		return sdk.WorkspaceCanceled
-	}
-	return sdk.WorkspaceFailed
-}
-
 func convertBuild(b db.WorkspaceBuild, j db.ProvisionerJob, initiator string, versionNumber int32) sdk.WorkspaceBuild {
 	params := []sdk.ParameterValue{}
 	_ = json.Unmarshal(b.Parameters, &params)
@@ -142,16 +113,11 @@ func convertWorkspace(row db.ListWorkspacesRow) sdk.Workspace {
 	out := sdk.Workspace{
 		ID: w.ID, Name: w.Name, OwnerID: w.OwnerID, OwnerName: row.OwnerName,
 		TemplateID: w.TemplateID, TemplateName: row.TemplateName,
-		Status:      workspaceStatus(row.WorkspaceBuild.Transition, build.Job.Status),
+		Status:      sdk.WorkspaceStatus(row.Status), // den_workspace_status, in the database
 		Outdated:    row.TemplateActiveVersionID != nil && *row.TemplateActiveVersionID != row.WorkspaceBuild.TemplateVersionID,
 		LatestBuild: build,
 		Agent:       convertAgent(row),
 		CreatedAt:   w.CreatedAt, UpdatedAt: w.UpdatedAt,
-	}
-	// A started workspace with an agent is running once the agent's start is
-	// over (ready, or its startup script failed visibly).
-	if out.Status == sdk.WorkspaceRunning && out.Agent != nil && !out.Agent.Lifecycle.Started() {
-		out.Status = sdk.WorkspaceStarting
 	}
 	return out
 }

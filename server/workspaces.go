@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
-
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -184,44 +188,136 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
 	s.writeWorkspace(w, r, ws.ID, http.StatusOK)
 }
 
-// listWorkspaces lists the workspaces the actor may see, optionally only
-// one owner's (?owner=USERNAME).
+// listWorkspaces lists a page of the workspaces the actor may see that
+// match the search: ?q= (see parseWorkspaceQuery), ?owner=USERNAME,
+// ?template=NAME, ?limit= and ?offset=.
 func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	var filter db.ListWorkspacesParams
-	if name := r.URL.Query().Get("owner"); name != "" {
-		var owner db.User
-		var err error
-		if name == sdk.Me {
-			actor, _ := httpmw.ActorFrom(ctx)
-			owner = actor.User
-		} else if owner, err = s.store.GetUserByUsername(ctx, name); store.IsNotFound(err) {
-			httpapi.Write(w, http.StatusOK, []sdk.Workspace{})
-			return
-		} else if err != nil {
-			httpapi.InternalError(w, r, s.logger, err)
-			return
+	query := r.URL.Query()
+	limit, ok := queryInt(w, query, "limit", sdk.DefaultWorkspacePage, 1, sdk.MaxWorkspacePage)
+	if !ok {
+		return
+	}
+	offset, ok := queryInt(w, query, "offset", 0, 0, math.MaxInt32)
+	if !ok {
+		return
+	}
+	wq, err := parseWorkspaceQuery(query.Get("q"))
+	if err != nil {
+		httpapi.Invalid(w, sdk.ValidationError{Field: "q", Detail: err.Error()})
+		return
+	}
+	for param, field := range map[string]*string{"owner": &wq.Owner, "template": &wq.Template} {
+		if v := query.Get(param); v != "" {
+			if *field != "" && !strings.EqualFold(v, *field) {
+				httpapi.Invalid(w, sdk.ValidationError{Field: "q", Detail: "has " + param + ":" + *field + ", which contradicts ?" + param + "=" + v})
+				return
+			}
+			*field = v
 		}
-		filter.OwnerID = &owner.ID
 	}
-	if t := r.URL.Query().Get("template"); t != "" {
-		filter.TemplateName = &t
+	page := sdk.WorkspacePage{Workspaces: []sdk.Workspace{}}
+	filter, some, err := s.workspaceSearch(r, wq)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
 	}
-	rows, err := s.store.ListWorkspaces(ctx, filter)
+	if !some {
+		httpapi.Write(w, http.StatusOK, page)
+		return
+	}
+	filter.PageLimit, filter.PageOffset = int32(limit), int32(offset)
+	found, err := s.store.SearchWorkspaces(ctx, filter)
+	if err == nil && len(found) == 0 && offset > 0 {
+		// Past the end: the count still says how many there are.
+		filter.PageLimit, filter.PageOffset = 1, 0
+		var first []db.SearchWorkspacesRow
+		first, err = s.store.SearchWorkspaces(ctx, filter)
+		if len(first) > 0 {
+			page.Count = first[0].Total
+		}
+	}
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	if len(found) == 0 {
+		httpapi.Write(w, http.StatusOK, page)
+		return
+	}
+	page.Count = found[0].Total
+	ids := make([]uuid.UUID, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
+	}
+	rows, err := s.store.ListWorkspaces(ctx, db.ListWorkspacesParams{Ids: ids})
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
 	sub := subject(r)
-	out := []sdk.Workspace{}
 	for _, row := range rows {
 		if s.policy.Authorize(sub, policy.ActionRead, workspaceObject(row.Workspace)) == nil {
-			out = append(out, convertWorkspace(row))
+			page.Workspaces = append(page.Workspaces, convertWorkspace(row))
 		}
 	}
-	if err := s.addApps(ctx, out); err != nil {
+	if err := s.addApps(ctx, page.Workspaces); err != nil {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	httpapi.Write(w, http.StatusOK, out)
+	httpapi.Write(w, http.StatusOK, page)
+}
+
+// workspaceSearch turns a search into the database's filter, narrowed to the
+// actor's own workspaces unless the policy lets it see everyone's. some is
+// false when nothing can match (an owner that does not exist, or someone
+// else's workspaces for an actor who sees only its own).
+func (s *Server) workspaceSearch(r *http.Request, wq workspaceQuery) (filter db.SearchWorkspacesParams, some bool, err error) {
+	ctx := r.Context()
+	actor, _ := httpmw.ActorFrom(ctx)
+	sub := subject(r)
+	if wq.Owner != "" {
+		owner := actor.User
+		if wq.Owner != sdk.Me && !strings.EqualFold(wq.Owner, actor.User.Username) {
+			if owner, err = s.store.GetUserByUsername(ctx, wq.Owner); store.IsNotFound(err) {
+				return filter, false, nil
+			} else if err != nil {
+				return filter, false, err
+			}
+		}
+		filter.OwnerID = &owner.ID
+	}
+	if !s.policy.SeesEveryWorkspace(sub) {
+		if filter.OwnerID != nil && *filter.OwnerID != sub.ID {
+			return filter, false, nil
+		}
+		filter.OwnerID = &sub.ID
+	}
+	if wq.Template != "" {
+		filter.TemplateName = &wq.Template
+	}
+	if wq.Status != "" {
+		st := string(wq.Status)
+		filter.Status = &st
+	}
+	if wq.Name != "" {
+		filter.Name = &wq.Name
+	}
+	filter.Words = wq.Words
+	return filter, true, nil
+}
+
+// queryInt reads the integer query parameter name, def when it is absent.
+// When it is not a number from min to max it answers 400 and returns false.
+func queryInt(w http.ResponseWriter, q url.Values, name string, def, min, max int) (int, bool) {
+	v := q.Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		httpapi.Invalid(w, sdk.ValidationError{Field: name, Detail: fmt.Sprintf("must be a whole number from %d to %d", min, max)})
+		return 0, false
+	}
+	return n, true
 }

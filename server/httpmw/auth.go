@@ -87,8 +87,8 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 				unauthorized(w, "the session token is malformed", "sign in again with `den login`")
 				return
 			}
-			key, err := o.Store.GetAPIKeyByID(ctx, id)
-			if store.IsNotFound(err) || (err == nil && !apikey.Matches(secret, key.HashedSecret)) {
+			row, err := o.Store.GetAPIKeyAuth(ctx, id)
+			if store.IsNotFound(err) || (err == nil && !apikey.Matches(secret, row.ApiKey.HashedSecret)) {
 				unauthorized(w, "the session token is not valid", "it may have been revoked; sign in again with `den login`")
 				return
 			}
@@ -96,18 +96,14 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 				httpapi.InternalError(w, r, o.Logger, err)
 				return
 			}
+			key, user := row.ApiKey, row.User
 			now := o.Now()
 			if !now.Before(key.ExpiresAt) {
 				unauthorized(w, "the session token has expired", "sign in again with `den login`, or create a new API token")
 				return
 			}
-			user, err := o.Store.GetUserByID(ctx, key.UserID)
-			if store.IsNotFound(err) {
+			if user.Deleted {
 				unauthorized(w, "the account of this session no longer exists", "")
-				return
-			}
-			if err != nil {
-				httpapi.InternalError(w, r, o.Logger, err)
 				return
 			}
 			if user.Status != string(sdk.UserStatusActive) {

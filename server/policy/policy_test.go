@@ -84,3 +84,25 @@ func TestConnectIsTheOwnersAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestSeesEveryWorkspace(t *testing.T) {
+	t.Parallel()
+	for roles, want := range map[sdk.Role]bool{
+		"":                    false,
+		sdk.RoleUserAdmin:     false,
+		sdk.RoleTemplateAdmin: true,
+		sdk.RoleAuditor:       true,
+		sdk.RoleOwner:         true,
+	} {
+		s := Subject{ID: uuid.New()}
+		if roles != "" {
+			s.Roles = []sdk.Role{roles}
+		}
+		if got := (Policy{}).SeesEveryWorkspace(s); got != want {
+			t.Errorf("%q: SeesEveryWorkspace = %v, want %v", roles, got, want)
+		}
+	}
+	if (Policy{}).SeesEveryWorkspace(Subject{Roles: []sdk.Role{sdk.RoleOwner}}) {
+		t.Error("a subject without an ID sees every workspace")
+	}
+}

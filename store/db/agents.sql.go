@@ -37,11 +37,10 @@ func (q *Queries) DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.
 }
 
 const getAgentAuth = `-- name: GetAgentAuth :one
-SELECT a.id, a.workspace_id, a.build_id, a.hashed_token, a.created_at, a.manifest_ready, a.dir, a.env, a.startup_script, a.startup_timeout_seconds, a.version, a.lifecycle_state, a.started_at, a.ready_at, a.first_connected_at, a.last_connected_at, a.disconnected_at, a.log_bytes, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at
+SELECT a.id, a.workspace_id, a.build_id, a.hashed_token, a.created_at, a.manifest_ready, a.dir, a.env, a.startup_script, a.startup_timeout_seconds, a.version, a.lifecycle_state, a.started_at, a.ready_at, a.first_connected_at, a.last_connected_at, a.disconnected_at, a.log_bytes, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at
 FROM workspace_agents a
 JOIN workspaces w ON w.id = a.workspace_id
-JOIN workspace_builds b ON b.workspace_id = w.id
-    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+JOIN workspace_builds b ON b.id = w.latest_build_id
 WHERE a.hashed_token = $1
 `
 
@@ -82,6 +81,7 @@ func (q *Queries) GetAgentAuth(ctx context.Context, hashedToken []byte) (GetAgen
 		&i.Workspace.CreatedAt,
 		&i.Workspace.UpdatedAt,
 		&i.Workspace.Deleted,
+		&i.Workspace.LatestBuildID,
 		&i.WorkspaceBuild.ID,
 		&i.WorkspaceBuild.WorkspaceID,
 		&i.WorkspaceBuild.Number,

@@ -99,13 +99,14 @@ type User struct {
 }
 
 type Workspace struct {
-	ID         uuid.UUID
-	OwnerID    uuid.UUID
-	TemplateID uuid.UUID
-	Name       string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	Deleted    bool
+	ID            uuid.UUID
+	OwnerID       uuid.UUID
+	TemplateID    uuid.UUID
+	Name          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Deleted       bool
+	LatestBuildID *uuid.UUID
 }
 
 type WorkspaceAgent struct {

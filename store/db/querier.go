@@ -31,6 +31,9 @@ type Querier interface {
 	DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) error
 	// Fails running jobs whose daemon stopped heartbeating.
 	FailStaleProvisionerJobs(ctx context.Context, staleBefore time.Time) ([]ProvisionerJob, error)
+	// A key with its user, for authenticating a request in one round trip.
+	// The user may be deleted; the caller refuses those.
+	GetAPIKeyAuth(ctx context.Context, id string) (GetAPIKeyAuthRow, error)
 	GetAPIKeyByID(ctx context.Context, id string) (ApiKey, error)
 	// An agent by its token, with its workspace and the workspace's latest
 	// build: what authenticating an agent's request needs, in one round trip.
@@ -81,8 +84,8 @@ type Querier interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	ListWorkspaceAppsByAgents(ctx context.Context, agentIds []uuid.UUID) ([]WorkspaceApp, error)
 	ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error)
-	// Live workspaces, all or one owner's, one template's or one, each with its
-	// latest build.
+	// Live workspaces, all or one owner's, one template's, one or some, each
+	// with its latest build.
 	ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error)
 	LockTemplate(ctx context.Context, id uuid.UUID) error
 	// Serializes first-user creation: held until the transaction ends.
@@ -93,6 +96,13 @@ type Querier interface {
 	NextTemplateVersionNumber(ctx context.Context, templateID uuid.UUID) (int32, error)
 	// Delivered to listeners only if the transaction commits (see package pubsub).
 	Notify(ctx context.Context, arg NotifyParams) error
+	// One page of the live workspaces that match a search, in the order of
+	// ListWorkspaces, with how many match in all. Every word must be in the
+	// name, owner, template or status (words come lower-cased). Only a search
+	// by status or by words looks at each workspace's latest build; a page of
+	// all the workspaces, one owner's or one template's, sorts the workspaces
+	// alone and leaves the rest to ListWorkspaces for the page's rows.
+	SearchWorkspaces(ctx context.Context, arg SearchWorkspacesParams) ([]SearchWorkspacesRow, error)
 	SetWorkspaceAgentManifest(ctx context.Context, arg SetWorkspaceAgentManifestParams) error
 	SoftDeleteTemplate(ctx context.Context, id uuid.UUID) error
 	SoftDeleteUser(ctx context.Context, id uuid.UUID) error

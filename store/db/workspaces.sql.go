@@ -109,7 +109,7 @@ func (q *Queries) GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspac
 }
 
 const getWorkspaceByID = `-- name: GetWorkspaceByID :one
-SELECT id, owner_id, template_id, name, created_at, updated_at, deleted FROM workspaces WHERE id = $1
+SELECT id, owner_id, template_id, name, created_at, updated_at, deleted, latest_build_id FROM workspaces WHERE id = $1
 `
 
 func (q *Queries) GetWorkspaceByID(ctx context.Context, id uuid.UUID) (Workspace, error) {
@@ -123,12 +123,13 @@ func (q *Queries) GetWorkspaceByID(ctx context.Context, id uuid.UUID) (Workspace
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Deleted,
+		&i.LatestBuildID,
 	)
 	return i, err
 }
 
 const getWorkspaceByOwnerAndName = `-- name: GetWorkspaceByOwnerAndName :one
-SELECT id, owner_id, template_id, name, created_at, updated_at, deleted FROM workspaces WHERE owner_id = $1 AND lower(name) = lower($2) AND NOT deleted
+SELECT id, owner_id, template_id, name, created_at, updated_at, deleted, latest_build_id FROM workspaces WHERE owner_id = $1 AND lower(name) = lower($2) AND NOT deleted
 `
 
 type GetWorkspaceByOwnerAndNameParams struct {
@@ -147,6 +148,7 @@ func (q *Queries) GetWorkspaceByOwnerAndName(ctx context.Context, arg GetWorkspa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Deleted,
+		&i.LatestBuildID,
 	)
 	return i, err
 }
@@ -154,7 +156,7 @@ func (q *Queries) GetWorkspaceByOwnerAndName(ctx context.Context, arg GetWorkspa
 const insertWorkspace = `-- name: InsertWorkspace :one
 INSERT INTO workspaces (id, owner_id, template_id, name)
 VALUES ($1, $2, $3, $4)
-RETURNING id, owner_id, template_id, name, created_at, updated_at, deleted
+RETURNING id, owner_id, template_id, name, created_at, updated_at, deleted, latest_build_id
 `
 
 type InsertWorkspaceParams struct {
@@ -180,6 +182,7 @@ func (q *Queries) InsertWorkspace(ctx context.Context, arg InsertWorkspaceParams
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Deleted,
+		&i.LatestBuildID,
 	)
 	return i, err
 }
@@ -325,10 +328,11 @@ func (q *Queries) ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuil
 }
 
 const listWorkspaces = `-- name: ListWorkspaces :many
-SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, u.username AS owner_name, t.name AS template_name,
+SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, v.number AS template_version_number,
     bu.username AS initiator_name,
+    den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status,
     a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
     a.started_at AS agent_started_at, a.ready_at AS agent_ready_at,
     a.first_connected_at AS agent_first_connected_at, a.last_connected_at AS agent_last_connected_at,
@@ -336,8 +340,7 @@ SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.de
 FROM workspaces w
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id
-JOIN workspace_builds b ON b.workspace_id = w.id
-    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+JOIN workspace_builds b ON b.id = w.latest_build_id
 JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN template_versions v ON v.id = b.template_version_id
 JOIN users bu ON bu.id = b.initiator_id
@@ -345,13 +348,15 @@ LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 WHERE NOT w.deleted
   AND ($1::uuid IS NULL OR w.owner_id = $1)
   AND ($2::uuid IS NULL OR w.id = $2)
-  AND ($3::text IS NULL OR t.name = $3)
+  AND ($3::uuid[] IS NULL OR w.id = ANY ($3::uuid[]))
+  AND ($4::text IS NULL OR lower(t.name) = lower($4))
 ORDER BY lower(u.username), lower(w.name)
 `
 
 type ListWorkspacesParams struct {
 	OwnerID      *uuid.UUID
 	ID           *uuid.UUID
+	Ids          []uuid.UUID
 	TemplateName *string
 }
 
@@ -364,6 +369,7 @@ type ListWorkspacesRow struct {
 	ProvisionerJob          ProvisionerJob
 	TemplateVersionNumber   int32
 	InitiatorName           string
+	Status                  string
 	AgentID                 *uuid.UUID
 	AgentLifecycle          *string
 	AgentVersion            *string
@@ -374,10 +380,15 @@ type ListWorkspacesRow struct {
 	AgentDisconnectedAt     *time.Time
 }
 
-// Live workspaces, all or one owner's, one template's or one, each with its
-// latest build.
+// Live workspaces, all or one owner's, one template's, one or some, each
+// with its latest build.
 func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error) {
-	rows, err := q.db.Query(ctx, listWorkspaces, arg.OwnerID, arg.ID, arg.TemplateName)
+	rows, err := q.db.Query(ctx, listWorkspaces,
+		arg.OwnerID,
+		arg.ID,
+		arg.Ids,
+		arg.TemplateName,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -393,6 +404,7 @@ func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) 
 			&i.Workspace.CreatedAt,
 			&i.Workspace.UpdatedAt,
 			&i.Workspace.Deleted,
+			&i.Workspace.LatestBuildID,
 			&i.OwnerName,
 			&i.TemplateName,
 			&i.TemplateActiveVersionID,
@@ -423,6 +435,7 @@ func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) 
 			&i.ProvisionerJob.WorkerName,
 			&i.TemplateVersionNumber,
 			&i.InitiatorName,
+			&i.Status,
 			&i.AgentID,
 			&i.AgentLifecycle,
 			&i.AgentVersion,
@@ -449,6 +462,85 @@ SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE
 func (q *Queries) LockWorkspace(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, lockWorkspace, id)
 	return err
+}
+
+const searchWorkspaces = `-- name: SearchWorkspaces :many
+SELECT w.id, count(*) OVER () AS total
+FROM workspaces w
+JOIN users u ON u.id = w.owner_id
+WHERE NOT w.deleted
+  AND ($1::uuid IS NULL OR w.owner_id = $1)
+  AND ($2::text IS NULL
+    OR w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = lower($2)))
+  AND ($3::text IS NULL OR strpos(lower(w.name), lower($3)) > 0)
+  AND ($4::text IS NULL AND coalesce(cardinality($5::text[]), 0) = 0 OR EXISTS (
+    SELECT 1
+    FROM workspace_builds b
+    JOIN provisioner_jobs j ON j.id = b.job_id
+    JOIN templates t ON t.id = w.template_id
+    LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
+    CROSS JOIN LATERAL (
+        SELECT den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status
+    ) s
+    WHERE b.id = w.latest_build_id
+      AND ($4::text IS NULL OR s.status = $4)
+      AND NOT EXISTS (
+        SELECT 1 FROM unnest($5::text[]) AS word
+        WHERE strpos(lower(w.name), word) = 0 AND strpos(lower(u.username), word) = 0
+          AND strpos(lower(t.name), word) = 0 AND strpos(s.status, word) = 0
+      )
+  ))
+ORDER BY lower(u.username), lower(w.name)
+LIMIT $7 OFFSET $6
+`
+
+type SearchWorkspacesParams struct {
+	OwnerID      *uuid.UUID
+	TemplateName *string
+	Name         *string
+	Status       *string
+	Words        []string
+	PageOffset   int32
+	PageLimit    int32
+}
+
+type SearchWorkspacesRow struct {
+	ID    uuid.UUID
+	Total int64
+}
+
+// One page of the live workspaces that match a search, in the order of
+// ListWorkspaces, with how many match in all. Every word must be in the
+// name, owner, template or status (words come lower-cased). Only a search
+// by status or by words looks at each workspace's latest build; a page of
+// all the workspaces, one owner's or one template's, sorts the workspaces
+// alone and leaves the rest to ListWorkspaces for the page's rows.
+func (q *Queries) SearchWorkspaces(ctx context.Context, arg SearchWorkspacesParams) ([]SearchWorkspacesRow, error) {
+	rows, err := q.db.Query(ctx, searchWorkspaces,
+		arg.OwnerID,
+		arg.TemplateName,
+		arg.Name,
+		arg.Status,
+		arg.Words,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchWorkspacesRow{}
+	for rows.Next() {
+		var i SearchWorkspacesRow
+		if err := rows.Scan(&i.ID, &i.Total); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const softDeleteWorkspace = `-- name: SoftDeleteWorkspace :exec

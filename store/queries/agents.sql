@@ -4,8 +4,7 @@
 SELECT sqlc.embed(a), sqlc.embed(w), sqlc.embed(b)
 FROM workspace_agents a
 JOIN workspaces w ON w.id = a.workspace_id
-JOIN workspace_builds b ON b.workspace_id = w.id
-    AND b.number = (SELECT max(lb.number) FROM workspace_builds lb WHERE lb.workspace_id = w.id)
+JOIN workspace_builds b ON b.id = w.latest_build_id
 WHERE a.hashed_token = $1;
 
 -- name: GetWorkspaceAgentByBuild :one

@@ -26,3 +26,11 @@ DELETE FROM api_keys WHERE user_id = $1;
 
 -- name: DeleteExpiredAPIKeys :execrows
 DELETE FROM api_keys WHERE expires_at < now();
+
+-- name: GetAPIKeyAuth :one
+-- A key with its user, for authenticating a request in one round trip.
+-- The user may be deleted; the caller refuses those.
+SELECT sqlc.embed(k), sqlc.embed(u)
+FROM api_keys k
+JOIN users u ON u.id = k.user_id
+WHERE k.id = $1;

@@ -38,6 +38,7 @@ var roots = []reflect.Type{
 	typeOf[sdk.Template](),
 	typeOf[sdk.TemplateVersion](),
 	typeOf[sdk.Workspace](),
+	typeOf[sdk.WorkspacePage](),
 	typeOf[sdk.WorkspaceBuild](),
 	typeOf[sdk.CreateWorkspaceRequest](),
 	typeOf[sdk.CreateWorkspaceBuildRequest](),

@@ -1,6 +1,6 @@
 // A workspace's life in the browser: create from a template with a
 // parameter, its logs until it runs, the web terminal (output, a reload
-// that finds the same shell), its app, stop and delete. The Go harness
+// that finds the same shell), its app, stop, the list's search, and delete. The Go harness
 // pushed the template (e2e/browser_test.go).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -73,6 +73,26 @@ test('create, logs, terminal, app, stop, delete', async (t) => {
 
   await step(page, 'stop', async () => {
     await page.getByRole('button', { name: 'Stop' }).click();
+    await page.locator('h1 .badge[data-status=stopped]').waitFor(slow);
+  });
+
+  await step(page, 'find it in the list', async () => {
+    await page.goto('/workspaces');
+    const rows = page.getByTestId('workspace-row');
+    await rows.filter({ hasText: name }).waitFor();
+    const filter = page.getByLabel('Filter');
+    // The server searches: a status it is not in finds nothing,
+    await filter.fill(`${name} status:running`);
+    await page.getByText(`No workspace matches`).waitFor();
+    // the status it is in finds it,
+    await filter.fill(`status:stopped ${name}`);
+    await rows.filter({ hasText: name }).waitFor();
+    assert.equal(await rows.count(), 1);
+    await page.waitForURL(/\?q=status/);
+    // and a filter that is not one is explained by the box.
+    await filter.fill('colour:blue');
+    await page.locator('#workspace-filter-error').getByText('colour: is not a filter').waitFor();
+    await page.goto(`/@${user}/${name}`);
     await page.locator('h1 .badge[data-status=stopped]').waitFor(slow);
   });
 

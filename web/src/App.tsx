@@ -37,6 +37,7 @@ export function App() {
         />
         <Route element={<Layout />}>
           <Route index element={<WorkspacesPage />} />
+          <Route path="/workspaces" element={<WorkspacesPage />} />
           <Route path="/workspaces/new" element={<CreateWorkspacePage />} />
           <Route path="/templates" element={<TemplatesPage />} />
           <Route path="/templates/:template" element={<TemplatePage />} />

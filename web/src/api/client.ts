@@ -22,6 +22,7 @@ import type {
   ValidationError,
   Workspace,
   WorkspaceBuild,
+  WorkspacePage,
 } from './types.gen';
 
 export const apiPrefix = '/api/v2';
@@ -129,6 +130,18 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/** WorkspaceFilter picks the workspaces api.workspaces returns, and which page of them. */
+export interface WorkspaceFilter {
+  owner?: string;
+  template?: string;
+  /** q is a search, as the workspace list's filter box takes it. */
+  q?: string;
+  /** limit is the page size, 1..500 (the server's default is 50). */
+  limit?: number;
+  /** offset is how many matching workspaces come before the page. */
+  offset?: number;
+}
+
 const enc = encodeURIComponent;
 
 /** api has one function per endpoint the dashboard uses. */
@@ -163,12 +176,22 @@ export const api = {
   /** file downloads an uploaded template archive (a tar). */
   file: async (hash: string) => (await raw('GET', `${apiPrefix}/files/${enc(hash)}`)).arrayBuffer(),
 
-  workspaces: (filter: { owner?: string; template?: string } = {}, signal?: AbortSignal) => {
+  /**
+   * workspaces returns a page of the workspaces matching filter (q is the
+   * dashboard's search: words and owner:, template:, status:, name: keys)
+   * and how many match on every page together.
+   */
+  workspaces: async (filter: WorkspaceFilter = {}, signal?: AbortSignal): Promise<WorkspacePage> => {
     const q = new URLSearchParams();
     if (filter.owner) q.set('owner', filter.owner);
     if (filter.template) q.set('template', filter.template);
+    if (filter.q) q.set('q', filter.q);
+    if (filter.limit !== undefined) q.set('limit', String(filter.limit));
+    if (filter.offset) q.set('offset', String(filter.offset));
     const qs = q.toString();
-    return request<Workspace[]>('GET', `${apiPrefix}/workspaces${qs ? `?${qs}` : ''}`, undefined, { signal });
+    const page = await request<WorkspacePage>('GET', `${apiPrefix}/workspaces${qs ? `?${qs}` : ''}`, undefined, { signal });
+    // An empty Go slice may come as null.
+    return { ...page, workspaces: page.workspaces ?? [] };
   },
   workspaceByName: (user: string, name: string, signal?: AbortSignal) =>
     request<Workspace>('GET', `${apiPrefix}/users/${enc(user)}/workspaces/${enc(name)}`, undefined, { signal }),

@@ -370,6 +370,17 @@ export interface WorkspaceBuild {
   created_at: string;
 }
 
+/**
+ * WorkspacePage is one page of a workspace list
+ * (GET /workspaces?q=&owner=&template=&limit=&offset=), ordered by owner,
+ * then name.
+ */
+export interface WorkspacePage {
+  workspaces: Workspace[];
+  /** Count is how many workspaces match, on every page together. */
+  count: number;
+}
+
 /** WorkspaceResource is a piece of a workspace's infrastructure. */
 export interface WorkspaceResource {
   type: string;

@@ -228,10 +228,11 @@ function Spec({ version }: { version: TemplateVersion }) {
   );
 }
 
-// TemplateWorkspaces lists the workspaces made from the template.
+// TemplateWorkspaces lists the workspaces made from the template: the first
+// page of them, and a link to the rest in the workspace list.
 function TemplateWorkspaces({ name }: { name: string }) {
-  const { data, error } = usePoll((signal) => api.workspaces({ template: name }, signal), 10000, [name]);
-  const mine = data;
+  const { data, error } = usePoll((signal) => api.workspaces({ template: name, limit: 50 }, signal), 10000, [name]);
+  const mine = data?.workspaces;
   return (
     <section aria-labelledby="tws-title">
       <h2 id="tws-title">Workspaces using it</h2>
@@ -250,6 +251,12 @@ function TemplateWorkspaces({ name }: { name: string }) {
             </li>
           ))}
         </ul>
+      )}
+      {data && data.count > data.workspaces.length && (
+        <p className="muted">
+          {data.workspaces.length} of {data.count} shown.{' '}
+          <Link to={`/workspaces?q=template:${encodeURIComponent(name)}`}>See them all</Link>
+        </p>
       )}
     </section>
   );
