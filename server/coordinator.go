@@ -74,22 +74,11 @@ func (c coordinator) AcquireJob(ctx context.Context, worker string, provisioners
 // buildRequest gathers what a provisioner needs for a build job; for a start
 // it also mints the agent's token, of which only the hash is stored.
 func (c coordinator) buildRequest(ctx context.Context, tx store.Store, j db.ProvisionerJob) (*provisioner.ApplyRequest, error) {
-	b, err := tx.GetWorkspaceBuildByJobID(ctx, j.ID)
+	row, err := tx.GetBuildForJob(ctx, j.ID)
 	if err != nil {
 		return nil, fmt.Errorf("load build of job %s: %w", j.ID, err)
 	}
-	w, err := tx.GetWorkspaceByID(ctx, b.WorkspaceID)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := tx.GetUserByIDAny(ctx, w.OwnerID)
-	if err != nil {
-		return nil, err
-	}
-	t, err := tx.GetTemplateByID(ctx, w.TemplateID)
-	if err != nil {
-		return nil, err
-	}
+	b, w := row.WorkspaceBuild, row.Workspace
 	var values []sdk.ParameterValue
 	if err := json.Unmarshal(b.Parameters, &values); err != nil {
 		return nil, fmt.Errorf("decode build parameters: %w", err)
@@ -98,17 +87,13 @@ func (c coordinator) buildRequest(ctx context.Context, tx store.Store, j db.Prov
 	for _, v := range values {
 		params[v.Name] = v.Value
 	}
-	state, err := tx.GetPreviousBuildState(ctx, db.GetPreviousBuildStateParams{WorkspaceID: w.ID, Number: b.Number})
-	if err != nil && !store.IsNotFound(err) {
-		return nil, err
-	}
 	req := &provisioner.ApplyRequest{
 		Transition: provisioner.Transition(b.Transition),
 		Parameters: params,
-		State:      state,
+		State:      row.PreviousState,
 		Workspace: provisioner.Workspace{
-			ID: w.ID, Name: w.Name, OwnerID: owner.ID, OwnerName: owner.Username, OwnerEmail: owner.Email,
-			TemplateName: t.Name, BuildID: b.ID, BuildNumber: b.Number,
+			ID: w.ID, Name: w.Name, OwnerID: w.OwnerID, OwnerName: row.OwnerName, OwnerEmail: row.OwnerEmail,
+			TemplateName: row.TemplateName, BuildID: b.ID, BuildNumber: b.Number,
 		},
 	}
 	if b.Transition == string(sdk.TransitionStart) {

@@ -38,11 +38,13 @@ type Querier interface {
 	// An agent by its token, with its workspace and the workspace's latest
 	// build: what authenticating an agent's request needs, in one round trip.
 	GetAgentAuth(ctx context.Context, hashedToken []byte) (GetAgentAuthRow, error)
+	// What a provisioner needs for a build job, in one round trip: the build,
+	// its workspace, owner (deleted owners too) and template, and the state the
+	// last build before it left.
+	GetBuildForJob(ctx context.Context, jobID uuid.UUID) (GetBuildForJobRow, error)
 	GetDeploymentSecret(ctx context.Context, name string) ([]byte, error)
 	GetFile(ctx context.Context, hash string) (File, error)
 	GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error)
-	// The state the last build before this one left, to hand to the provisioner.
-	GetPreviousBuildState(ctx context.Context, arg GetPreviousBuildStateParams) ([]byte, error)
 	GetProvisionerJob(ctx context.Context, id uuid.UUID) (ProvisionerJob, error)
 	GetProvisionerJobLogsAfter(ctx context.Context, arg GetProvisionerJobLogsAfterParams) ([]ProvisionerJobLog, error)
 	GetTemplateByID(ctx context.Context, id uuid.UUID) (Template, error)

@@ -12,6 +12,63 @@ import (
 	"github.com/google/uuid"
 )
 
+const getBuildForJob = `-- name: GetBuildForJob :one
+SELECT b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, u.email AS owner_email,
+    t.name AS template_name,
+    (SELECT pb.provisioner_state FROM workspace_builds pb
+     WHERE pb.workspace_id = b.workspace_id AND pb.number < b.number AND pb.provisioner_state IS NOT NULL
+     ORDER BY pb.number DESC LIMIT 1)::bytea AS previous_state
+FROM workspace_builds b
+JOIN workspaces w ON w.id = b.workspace_id
+JOIN users u ON u.id = w.owner_id
+JOIN templates t ON t.id = w.template_id
+WHERE b.job_id = $1
+`
+
+type GetBuildForJobRow struct {
+	WorkspaceBuild WorkspaceBuild
+	Workspace      Workspace
+	OwnerName      string
+	OwnerEmail     string
+	TemplateName   string
+	PreviousState  []byte
+}
+
+// What a provisioner needs for a build job, in one round trip: the build,
+// its workspace, owner (deleted owners too) and template, and the state the
+// last build before it left.
+func (q *Queries) GetBuildForJob(ctx context.Context, jobID uuid.UUID) (GetBuildForJobRow, error) {
+	row := q.db.QueryRow(ctx, getBuildForJob, jobID)
+	var i GetBuildForJobRow
+	err := row.Scan(
+		&i.WorkspaceBuild.ID,
+		&i.WorkspaceBuild.WorkspaceID,
+		&i.WorkspaceBuild.Number,
+		&i.WorkspaceBuild.Transition,
+		&i.WorkspaceBuild.TemplateVersionID,
+		&i.WorkspaceBuild.Parameters,
+		&i.WorkspaceBuild.InitiatorID,
+		&i.WorkspaceBuild.JobID,
+		&i.WorkspaceBuild.Orphan,
+		&i.WorkspaceBuild.ProvisionerState,
+		&i.WorkspaceBuild.Resources,
+		&i.WorkspaceBuild.CreatedAt,
+		&i.Workspace.ID,
+		&i.Workspace.OwnerID,
+		&i.Workspace.TemplateID,
+		&i.Workspace.Name,
+		&i.Workspace.CreatedAt,
+		&i.Workspace.UpdatedAt,
+		&i.Workspace.Deleted,
+		&i.Workspace.LatestBuildID,
+		&i.OwnerName,
+		&i.OwnerEmail,
+		&i.TemplateName,
+		&i.PreviousState,
+	)
+	return i, err
+}
+
 const getLatestWorkspaceBuild = `-- name: GetLatestWorkspaceBuild :one
 SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at FROM workspace_builds WHERE workspace_id = $1 ORDER BY number DESC LIMIT 1
 `
@@ -34,25 +91,6 @@ func (q *Queries) GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.
 		&i.CreatedAt,
 	)
 	return i, err
-}
-
-const getPreviousBuildState = `-- name: GetPreviousBuildState :one
-SELECT provisioner_state FROM workspace_builds
-WHERE workspace_id = $1 AND number < $2 AND provisioner_state IS NOT NULL
-ORDER BY number DESC LIMIT 1
-`
-
-type GetPreviousBuildStateParams struct {
-	WorkspaceID uuid.UUID
-	Number      int32
-}
-
-// The state the last build before this one left, to hand to the provisioner.
-func (q *Queries) GetPreviousBuildState(ctx context.Context, arg GetPreviousBuildStateParams) ([]byte, error) {
-	row := q.db.QueryRow(ctx, getPreviousBuildState, arg.WorkspaceID, arg.Number)
-	var provisioner_state []byte
-	err := row.Scan(&provisioner_state)
-	return provisioner_state, err
 }
 
 const getWorkspaceBuildByJobID = `-- name: GetWorkspaceBuildByJobID :one

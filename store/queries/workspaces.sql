@@ -101,14 +101,23 @@ ORDER BY b.number DESC;
 -- name: LockWorkspace :exec
 SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE;
 
--- name: GetPreviousBuildState :one
--- The state the last build before this one left, to hand to the provisioner.
-SELECT provisioner_state FROM workspace_builds
-WHERE workspace_id = $1 AND number < $2 AND provisioner_state IS NOT NULL
-ORDER BY number DESC LIMIT 1;
-
 -- name: UpdateWorkspaceBuildResult :exec
 UPDATE workspace_builds SET provisioner_state = $2, resources = $3 WHERE id = $1;
 
 -- name: InsertWorkspaceAgent :exec
 INSERT INTO workspace_agents (id, workspace_id, build_id, hashed_token) VALUES ($1, $2, $3, $4);
+
+-- name: GetBuildForJob :one
+-- What a provisioner needs for a build job, in one round trip: the build,
+-- its workspace, owner (deleted owners too) and template, and the state the
+-- last build before it left.
+SELECT sqlc.embed(b), sqlc.embed(w), u.username AS owner_name, u.email AS owner_email,
+    t.name AS template_name,
+    (SELECT pb.provisioner_state FROM workspace_builds pb
+     WHERE pb.workspace_id = b.workspace_id AND pb.number < b.number AND pb.provisioner_state IS NOT NULL
+     ORDER BY pb.number DESC LIMIT 1)::bytea AS previous_state
+FROM workspace_builds b
+JOIN workspaces w ON w.id = b.workspace_id
+JOIN users u ON u.id = w.owner_id
+JOIN templates t ON t.id = w.template_id
+WHERE b.job_id = $1;
