@@ -122,8 +122,9 @@ func (r *Root) watchBuild(ctx context.Context, c *sdk.Client, ws sdk.Workspace, 
 
 func (r *Root) listCommand() *cobra.Command {
 	var (
-		out outputFormat
-		all bool
+		out    outputFormat
+		all    bool
+		search string
 	)
 	cmd := &cobra.Command{
 		Use:     "list",
@@ -138,7 +139,7 @@ func (r *Root) listCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			filter := sdk.WorkspaceFilter{Owner: sdk.Me}
+			filter := sdk.WorkspaceFilter{Owner: sdk.Me, Query: search}
 			if all {
 				filter.Owner = ""
 			}
@@ -166,6 +167,7 @@ func (r *Root) listCommand() *cobra.Command {
 	}
 	out.register(cmd)
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "every workspace you may see, not only yours")
+	cmd.Flags().StringVarP(&search, "search", "s", "", `only the workspaces matching a search, as the dashboard's filter takes it: words, and owner:NAME, template:NAME, status:STATUS, name:TEXT (e.g. "status:running go")`)
 	return cmd
 }
 

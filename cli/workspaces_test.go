@@ -40,6 +40,13 @@ func TestTemplatesAndWorkspaces(t *testing.T) {
 	if out := d.ok("list"); !strings.Contains(out, "dev") || !strings.Contains(out, "running") {
 		t.Errorf("list = %q", out)
 	}
+	if out := d.ok("list", "--search", "status:stopped"); strings.Contains(out, "dev") {
+		t.Errorf("list --search status:stopped = %q", out)
+	}
+	if out := d.ok("list", "-s", "DE status:running"); !strings.Contains(out, "dev") {
+		t.Errorf("list -s 'DE status:running' = %q", out)
+	}
+	d.fails("colour: is not a filter", "list", "--search", "colour:blue")
 	show := d.ok("show", "dev")
 	if !strings.Contains(show, "cpus = 3") || !strings.Contains(show, "kept on stop") {
 		t.Errorf("show = %q", show)
