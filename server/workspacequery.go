@@ -36,7 +36,7 @@ func parseWorkspaceQuery(q string) (workspaceQuery, error) {
 	var out workspaceQuery
 	fields := strings.Fields(q)
 	if len(fields) > maxQueryWords {
-		return out, fmt.Errorf("has %d words; use at most %d", len(fields), maxQueryWords)
+		return out, fmt.Errorf("the search has %d words; use at most %d", len(fields), maxQueryWords)
 	}
 	seen := map[string]bool{}
 	for _, f := range fields {
@@ -47,11 +47,11 @@ func parseWorkspaceQuery(q string) (workspaceQuery, error) {
 		}
 		key = strings.ToLower(key)
 		if seen[key] {
-			return out, fmt.Errorf("gives %s: twice; give each of owner:, template:, status: and name: at most once", key)
+			return out, fmt.Errorf("the search gives %s: twice; give each of owner:, template:, status: and name: at most once", key)
 		}
 		seen[key] = true
 		if value == "" {
-			return out, fmt.Errorf("has %s: with nothing after it", key)
+			return out, fmt.Errorf("the search has %s: with nothing after it", key)
 		}
 		switch key {
 		case "owner":
@@ -63,11 +63,11 @@ func parseWorkspaceQuery(q string) (workspaceQuery, error) {
 		case "status":
 			st := sdk.WorkspaceStatus(strings.ToLower(value))
 			if !slices.Contains(workspaceStatuses, st) {
-				return out, fmt.Errorf("has status:%s, which is not a status; use one of %s", value, statusList())
+				return out, fmt.Errorf("the search has status:%s, which is not a status; use one of %s", value, statusList())
 			}
 			out.Status = st
 		default:
-			return out, fmt.Errorf("has %q, and %s: is not a filter; use owner:, template:, status: or name:", f, key)
+			return out, fmt.Errorf("the search has %q, and %s: is not a filter; use owner:, template:, status: or name:", f, key)
 		}
 	}
 	return out, nil

@@ -210,7 +210,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	for param, field := range map[string]*string{"owner": &wq.Owner, "template": &wq.Template} {
 		if v := query.Get(param); v != "" {
 			if *field != "" && !strings.EqualFold(v, *field) {
-				httpapi.Invalid(w, sdk.ValidationError{Field: "q", Detail: "has " + param + ":" + *field + ", which contradicts ?" + param + "=" + v})
+				httpapi.Invalid(w, sdk.ValidationError{Field: "q", Detail: "the search has " + param + ":" + *field + ", which contradicts ?" + param + "=" + v})
 				return
 			}
 			*field = v
