@@ -226,13 +226,15 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		httpapi.Write(w, http.StatusOK, page)
 		return
 	}
-	filter.PageLimit, filter.PageOffset = int32(limit), int32(offset)
-	found, err := s.store.SearchWorkspaces(ctx, filter)
-	if err == nil && len(found) == 0 && offset > 0 {
+	lim := int32(limit)
+	filter.PageLimit, filter.PageOffset = &lim, int32(offset)
+	rows, err := s.store.ListWorkspaces(ctx, filter)
+	if err == nil && len(rows) == 0 && offset > 0 {
 		// Past the end: the count still says how many there are.
-		filter.PageLimit, filter.PageOffset = 1, 0
-		var first []db.SearchWorkspacesRow
-		first, err = s.store.SearchWorkspaces(ctx, filter)
+		one := int32(1)
+		filter.PageLimit, filter.PageOffset = &one, 0
+		var first []db.ListWorkspacesRow
+		first, err = s.store.ListWorkspaces(ctx, filter)
 		if len(first) > 0 {
 			page.Count = first[0].Total
 		}
@@ -241,19 +243,8 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	if len(found) == 0 {
-		httpapi.Write(w, http.StatusOK, page)
-		return
-	}
-	page.Count = found[0].Total
-	ids := make([]uuid.UUID, len(found))
-	for i, f := range found {
-		ids[i] = f.ID
-	}
-	rows, err := s.store.ListWorkspaces(ctx, db.ListWorkspacesParams{Ids: ids})
-	if err != nil {
-		httpapi.InternalError(w, r, s.logger, err)
-		return
+	if len(rows) > 0 {
+		page.Count = rows[0].Total
 	}
 	sub := subject(r)
 	for _, row := range rows {
@@ -272,7 +263,7 @@ func (s *Server) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 // actor's own workspaces unless the policy lets it see everyone's. some is
 // false when nothing can match (an owner that does not exist, or someone
 // else's workspaces for an actor who sees only its own).
-func (s *Server) workspaceSearch(r *http.Request, wq workspaceQuery) (filter db.SearchWorkspacesParams, some bool, err error) {
+func (s *Server) workspaceSearch(r *http.Request, wq workspaceQuery) (filter db.ListWorkspacesParams, some bool, err error) {
 	ctx := r.Context()
 	actor, _ := httpmw.ActorFrom(ctx)
 	sub := subject(r)

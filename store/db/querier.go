@@ -86,8 +86,13 @@ type Querier interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	ListWorkspaceAppsByAgents(ctx context.Context, agentIds []uuid.UUID) ([]WorkspaceApp, error)
 	ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error)
-	// Live workspaces, all or one owner's, one template's, one or some, each
-	// with its latest build.
+	// A page of the live workspaces that match a search (all of them when
+	// page_limit is null), each with its latest build, ordered by owner and
+	// name, and with how many match in all. Every word must be in the name,
+	// owner, template or status (words come lower-cased). The page is chosen
+	// from the workspaces and their owners alone, looking at each one's latest
+	// build only for a search by status or words; the rest is joined for the
+	// page's rows.
 	ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error)
 	LockTemplate(ctx context.Context, id uuid.UUID) error
 	// Serializes first-user creation: held until the transaction ends.
@@ -98,13 +103,6 @@ type Querier interface {
 	NextTemplateVersionNumber(ctx context.Context, templateID uuid.UUID) (int32, error)
 	// Delivered to listeners only if the transaction commits (see package pubsub).
 	Notify(ctx context.Context, arg NotifyParams) error
-	// One page of the live workspaces that match a search, in the order of
-	// ListWorkspaces, with how many match in all. Every word must be in the
-	// name, owner, template or status (words come lower-cased). Only a search
-	// by status or by words looks at each workspace's latest build; a page of
-	// all the workspaces, one owner's or one template's, sorts the workspaces
-	// alone and leaves the rest to ListWorkspaces for the page's rows.
-	SearchWorkspaces(ctx context.Context, arg SearchWorkspacesParams) ([]SearchWorkspacesRow, error)
 	SetWorkspaceAgentManifest(ctx context.Context, arg SetWorkspaceAgentManifestParams) error
 	SoftDeleteTemplate(ctx context.Context, id uuid.UUID) error
 	SoftDeleteUser(ctx context.Context, id uuid.UUID) error

@@ -366,6 +366,36 @@ func (q *Queries) ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuil
 }
 
 const listWorkspaces = `-- name: ListWorkspaces :many
+WITH page AS (
+    SELECT w.id, lower(u.username) AS owner_key, lower(w.name) AS name_key, count(*) OVER () AS total
+    FROM workspaces w
+    JOIN users u ON u.id = w.owner_id
+    WHERE NOT w.deleted
+      AND ($1::uuid IS NULL OR w.id = $1)
+      AND ($2::uuid IS NULL OR w.owner_id = $2)
+      AND ($3::text IS NULL
+        OR w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = lower($3)))
+      AND ($4::text IS NULL OR strpos(lower(w.name), lower($4)) > 0)
+      AND ($5::text IS NULL AND coalesce(cardinality($6::text[]), 0) = 0 OR EXISTS (
+        SELECT 1
+        FROM workspace_builds b
+        JOIN provisioner_jobs j ON j.id = b.job_id
+        JOIN templates t ON t.id = w.template_id
+        LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
+        CROSS JOIN LATERAL (
+            SELECT den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status
+        ) s
+        WHERE b.id = w.latest_build_id
+          AND ($5::text IS NULL OR s.status = $5)
+          AND NOT EXISTS (
+            SELECT 1 FROM unnest($6::text[]) AS word
+            WHERE strpos(lower(w.name), word) = 0 AND strpos(lower(u.username), word) = 0
+              AND strpos(lower(t.name), word) = 0 AND strpos(s.status, word) = 0
+          )
+      ))
+    ORDER BY owner_key, name_key
+    LIMIT $8::integer OFFSET $7::integer
+)
 SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, v.number AS template_version_number,
@@ -374,8 +404,10 @@ SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.de
     a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
     a.started_at AS agent_started_at, a.ready_at AS agent_ready_at,
     a.first_connected_at AS agent_first_connected_at, a.last_connected_at AS agent_last_connected_at,
-    a.disconnected_at AS agent_disconnected_at
-FROM workspaces w
+    a.disconnected_at AS agent_disconnected_at,
+    page.total
+FROM page
+JOIN workspaces w ON w.id = page.id
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id
 JOIN workspace_builds b ON b.id = w.latest_build_id
@@ -383,19 +415,18 @@ JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN template_versions v ON v.id = b.template_version_id
 JOIN users bu ON bu.id = b.initiator_id
 LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
-WHERE NOT w.deleted
-  AND ($1::uuid IS NULL OR w.owner_id = $1)
-  AND ($2::uuid IS NULL OR w.id = $2)
-  AND ($3::uuid[] IS NULL OR w.id = ANY ($3::uuid[]))
-  AND ($4::text IS NULL OR lower(t.name) = lower($4))
-ORDER BY lower(u.username), lower(w.name)
+ORDER BY page.owner_key, page.name_key
 `
 
 type ListWorkspacesParams struct {
-	OwnerID      *uuid.UUID
 	ID           *uuid.UUID
-	Ids          []uuid.UUID
+	OwnerID      *uuid.UUID
 	TemplateName *string
+	Name         *string
+	Status       *string
+	Words        []string
+	PageOffset   int32
+	PageLimit    *int32
 }
 
 type ListWorkspacesRow struct {
@@ -416,16 +447,26 @@ type ListWorkspacesRow struct {
 	AgentFirstConnectedAt   *time.Time
 	AgentLastConnectedAt    *time.Time
 	AgentDisconnectedAt     *time.Time
+	Total                   int64
 }
 
-// Live workspaces, all or one owner's, one template's, one or some, each
-// with its latest build.
+// A page of the live workspaces that match a search (all of them when
+// page_limit is null), each with its latest build, ordered by owner and
+// name, and with how many match in all. Every word must be in the name,
+// owner, template or status (words come lower-cased). The page is chosen
+// from the workspaces and their owners alone, looking at each one's latest
+// build only for a search by status or words; the rest is joined for the
+// page's rows.
 func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) ([]ListWorkspacesRow, error) {
 	rows, err := q.db.Query(ctx, listWorkspaces,
-		arg.OwnerID,
 		arg.ID,
-		arg.Ids,
+		arg.OwnerID,
 		arg.TemplateName,
+		arg.Name,
+		arg.Status,
+		arg.Words,
+		arg.PageOffset,
+		arg.PageLimit,
 	)
 	if err != nil {
 		return nil, err
@@ -482,6 +523,7 @@ func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) 
 			&i.AgentFirstConnectedAt,
 			&i.AgentLastConnectedAt,
 			&i.AgentDisconnectedAt,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -500,85 +542,6 @@ SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE
 func (q *Queries) LockWorkspace(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, lockWorkspace, id)
 	return err
-}
-
-const searchWorkspaces = `-- name: SearchWorkspaces :many
-SELECT w.id, count(*) OVER () AS total
-FROM workspaces w
-JOIN users u ON u.id = w.owner_id
-WHERE NOT w.deleted
-  AND ($1::uuid IS NULL OR w.owner_id = $1)
-  AND ($2::text IS NULL
-    OR w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = lower($2)))
-  AND ($3::text IS NULL OR strpos(lower(w.name), lower($3)) > 0)
-  AND ($4::text IS NULL AND coalesce(cardinality($5::text[]), 0) = 0 OR EXISTS (
-    SELECT 1
-    FROM workspace_builds b
-    JOIN provisioner_jobs j ON j.id = b.job_id
-    JOIN templates t ON t.id = w.template_id
-    LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
-    CROSS JOIN LATERAL (
-        SELECT den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status
-    ) s
-    WHERE b.id = w.latest_build_id
-      AND ($4::text IS NULL OR s.status = $4)
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest($5::text[]) AS word
-        WHERE strpos(lower(w.name), word) = 0 AND strpos(lower(u.username), word) = 0
-          AND strpos(lower(t.name), word) = 0 AND strpos(s.status, word) = 0
-      )
-  ))
-ORDER BY lower(u.username), lower(w.name)
-LIMIT $7 OFFSET $6
-`
-
-type SearchWorkspacesParams struct {
-	OwnerID      *uuid.UUID
-	TemplateName *string
-	Name         *string
-	Status       *string
-	Words        []string
-	PageOffset   int32
-	PageLimit    int32
-}
-
-type SearchWorkspacesRow struct {
-	ID    uuid.UUID
-	Total int64
-}
-
-// One page of the live workspaces that match a search, in the order of
-// ListWorkspaces, with how many match in all. Every word must be in the
-// name, owner, template or status (words come lower-cased). Only a search
-// by status or by words looks at each workspace's latest build; a page of
-// all the workspaces, one owner's or one template's, sorts the workspaces
-// alone and leaves the rest to ListWorkspaces for the page's rows.
-func (q *Queries) SearchWorkspaces(ctx context.Context, arg SearchWorkspacesParams) ([]SearchWorkspacesRow, error) {
-	rows, err := q.db.Query(ctx, searchWorkspaces,
-		arg.OwnerID,
-		arg.TemplateName,
-		arg.Name,
-		arg.Status,
-		arg.Words,
-		arg.PageOffset,
-		arg.PageLimit,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []SearchWorkspacesRow{}
-	for rows.Next() {
-		var i SearchWorkspacesRow
-		if err := rows.Scan(&i.ID, &i.Total); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const softDeleteWorkspace = `-- name: SoftDeleteWorkspace :exec

@@ -13,8 +13,43 @@ SELECT * FROM workspaces WHERE owner_id = $1 AND lower(name) = lower(@name) AND 
 UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1;
 
 -- name: ListWorkspaces :many
--- Live workspaces, all or one owner's, one template's, one or some, each
--- with its latest build.
+-- A page of the live workspaces that match a search (all of them when
+-- page_limit is null), each with its latest build, ordered by owner and
+-- name, and with how many match in all. Every word must be in the name,
+-- owner, template or status (words come lower-cased). The page is chosen
+-- from the workspaces and their owners alone, looking at each one's latest
+-- build only for a search by status or words; the rest is joined for the
+-- page's rows.
+WITH page AS (
+    SELECT w.id, lower(u.username) AS owner_key, lower(w.name) AS name_key, count(*) OVER () AS total
+    FROM workspaces w
+    JOIN users u ON u.id = w.owner_id
+    WHERE NOT w.deleted
+      AND (sqlc.narg('id')::uuid IS NULL OR w.id = sqlc.narg('id'))
+      AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
+      AND (sqlc.narg('template_name')::text IS NULL
+        OR w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = lower(sqlc.narg('template_name'))))
+      AND (sqlc.narg('name')::text IS NULL OR strpos(lower(w.name), lower(sqlc.narg('name'))) > 0)
+      AND (sqlc.narg('status')::text IS NULL AND coalesce(cardinality(sqlc.narg('words')::text[]), 0) = 0 OR EXISTS (
+        SELECT 1
+        FROM workspace_builds b
+        JOIN provisioner_jobs j ON j.id = b.job_id
+        JOIN templates t ON t.id = w.template_id
+        LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
+        CROSS JOIN LATERAL (
+            SELECT den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status
+        ) s
+        WHERE b.id = w.latest_build_id
+          AND (sqlc.narg('status')::text IS NULL OR s.status = sqlc.narg('status'))
+          AND NOT EXISTS (
+            SELECT 1 FROM unnest(sqlc.narg('words')::text[]) AS word
+            WHERE strpos(lower(w.name), word) = 0 AND strpos(lower(u.username), word) = 0
+              AND strpos(lower(t.name), word) = 0 AND strpos(s.status, word) = 0
+          )
+      ))
+    ORDER BY owner_key, name_key
+    LIMIT sqlc.narg('page_limit')::integer OFFSET @page_offset::integer
+)
 SELECT sqlc.embed(w), u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
     sqlc.embed(b), sqlc.embed(j), v.number AS template_version_number,
@@ -23,8 +58,10 @@ SELECT sqlc.embed(w), u.username AS owner_name, t.name AS template_name,
     a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
     a.started_at AS agent_started_at, a.ready_at AS agent_ready_at,
     a.first_connected_at AS agent_first_connected_at, a.last_connected_at AS agent_last_connected_at,
-    a.disconnected_at AS agent_disconnected_at
-FROM workspaces w
+    a.disconnected_at AS agent_disconnected_at,
+    page.total
+FROM page
+JOIN workspaces w ON w.id = page.id
 JOIN users u ON u.id = w.owner_id
 JOIN templates t ON t.id = w.template_id
 JOIN workspace_builds b ON b.id = w.latest_build_id
@@ -32,47 +69,7 @@ JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN template_versions v ON v.id = b.template_version_id
 JOIN users bu ON bu.id = b.initiator_id
 LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
-WHERE NOT w.deleted
-  AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
-  AND (sqlc.narg('id')::uuid IS NULL OR w.id = sqlc.narg('id'))
-  AND (sqlc.narg('ids')::uuid[] IS NULL OR w.id = ANY (sqlc.narg('ids')::uuid[]))
-  AND (sqlc.narg('template_name')::text IS NULL OR lower(t.name) = lower(sqlc.narg('template_name')))
-ORDER BY lower(u.username), lower(w.name);
-
--- name: SearchWorkspaces :many
--- One page of the live workspaces that match a search, in the order of
--- ListWorkspaces, with how many match in all. Every word must be in the
--- name, owner, template or status (words come lower-cased). Only a search
--- by status or by words looks at each workspace's latest build; a page of
--- all the workspaces, one owner's or one template's, sorts the workspaces
--- alone and leaves the rest to ListWorkspaces for the page's rows.
-SELECT w.id, count(*) OVER () AS total
-FROM workspaces w
-JOIN users u ON u.id = w.owner_id
-WHERE NOT w.deleted
-  AND (sqlc.narg('owner_id')::uuid IS NULL OR w.owner_id = sqlc.narg('owner_id'))
-  AND (sqlc.narg('template_name')::text IS NULL
-    OR w.template_id IN (SELECT t.id FROM templates t WHERE lower(t.name) = lower(sqlc.narg('template_name'))))
-  AND (sqlc.narg('name')::text IS NULL OR strpos(lower(w.name), lower(sqlc.narg('name'))) > 0)
-  AND (sqlc.narg('status')::text IS NULL AND coalesce(cardinality(sqlc.narg('words')::text[]), 0) = 0 OR EXISTS (
-    SELECT 1
-    FROM workspace_builds b
-    JOIN provisioner_jobs j ON j.id = b.job_id
-    JOIN templates t ON t.id = w.template_id
-    LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
-    CROSS JOIN LATERAL (
-        SELECT den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status
-    ) s
-    WHERE b.id = w.latest_build_id
-      AND (sqlc.narg('status')::text IS NULL OR s.status = sqlc.narg('status'))
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest(sqlc.narg('words')::text[]) AS word
-        WHERE strpos(lower(w.name), word) = 0 AND strpos(lower(u.username), word) = 0
-          AND strpos(lower(t.name), word) = 0 AND strpos(s.status, word) = 0
-      )
-  ))
-ORDER BY lower(u.username), lower(w.name)
-LIMIT @page_limit OFFSET @page_offset;
+ORDER BY page.owner_key, page.name_key;
 
 -- name: InsertWorkspaceBuild :one
 INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan)
