@@ -93,6 +93,18 @@ func TestLoginUsersTokens(t *testing.T) {
 	d.ok("users", "suspend", "bob")
 	d.fails("suspended", "login", url, "--username", "bob", "--password", "password123")
 	d.ok("users", "activate", "bob")
+	// Passwords: another user's as an owner, then one's own.
+	if out := d.ok("users", "set-password", "bob", "--password", "bobs-new-secret"); !strings.Contains(out, "password of bob is set") {
+		t.Errorf("set-password bob = %q", out)
+	}
+	bob := newDen(t)
+	bob.ok("login", url, "--username", "bob", "--password", "bobs-new-secret")
+	bob.fails("is not your current password", "users", "set-password", "--old-password", "password123", "--password", "another-secret")
+	bob.fails("at least 8 characters", "users", "set-password", "--old-password", "bobs-new-secret", "--password", "short")
+	if out := bob.ok("users", "set-password", "--old-password", "bobs-new-secret", "--password", "another-secret"); !strings.Contains(out, "Your password is changed") {
+		t.Errorf("set-password (own) = %q", out)
+	}
+	bob.ok("whoami") // the session that changed it goes on
 
 	// A token works through the environment alone, with no login.
 	token := strings.TrimSpace(d.ok("tokens", "create", "--name", "ci", "--lifetime", "24h"))

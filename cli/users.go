@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ Roles: owner, template-admin, user-admin, auditor, member (everyone is a member)
 		r.usersStatusCommand("activate", sdk.UserStatusActive, "Activate a suspended user"),
 		r.usersDeleteCommand(),
 		r.usersSetRolesCommand(),
+		r.usersSetPasswordCommand(),
 	)
 	return cmd
 }
@@ -213,4 +215,66 @@ func (r *Root) usersSetRolesCommand() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (r *Root) usersSetPasswordCommand() *cobra.Command {
+	var newPW, oldPW string
+	cmd := &cobra.Command{
+		Use:   "set-password [USERNAME]",
+		Short: "Change your password, or (owners and user-admins) set another user's",
+		Long: `Change your password (no USERNAME): den asks for the current one and the new one
+twice. Owners and user-admins set another user's password without the current one.
+Either way the user's other sessions end; API tokens keep working.
+
+In scripts, give --password (or $DEN_PASSWORD) and, for your own,
+--old-password (or $DEN_OLD_PASSWORD).`,
+		Example: `  den users set-password            # your own
+  den users set-password ada        # ada's, as a user-admin`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			client, err := r.client()
+			if err != nil {
+				return err
+			}
+			me, err := client.User(ctx, sdk.Me)
+			if err != nil {
+				return err
+			}
+			user := sdk.Me
+			if len(args) == 1 && !strings.EqualFold(args[0], me.Username) && args[0] != sdk.Me {
+				user = args[0]
+			}
+			p := r.prompter()
+			if user == sdk.Me && oldPW == "" {
+				if oldPW, err = p.secret(ctx, "Current password"); err != nil {
+					return err
+				}
+			}
+			if newPW == "" {
+				if newPW, err = newPassword(ctx, p); err != nil {
+					return err
+				}
+			}
+			req := sdk.UpdatePasswordRequest{Password: newPW}
+			if user == sdk.Me {
+				req.OldPassword = oldPW
+			}
+			if err := client.UpdatePassword(ctx, user, req); err != nil {
+				return err
+			}
+			if user == sdk.Me {
+				fmt.Fprintln(r.Stdout, "Your password is changed. Your other sessions are signed out; this one and your API tokens still work.")
+			} else {
+				fmt.Fprintf(r.Stdout, "The password of %s is set. Their sessions are signed out; their API tokens still work.\n", user)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&newPW, "password", "", "the new password")
+	envFlag(fs, "password", "DEN_PASSWORD")
+	fs.StringVar(&oldPW, "old-password", "", "your current password (for your own)")
+	envFlag(fs, "old-password", "DEN_OLD_PASSWORD")
+	return cmd
 }

@@ -94,6 +94,15 @@ type UpdateUserStatusRequest struct {
 	Status UserStatus `json:"status"`
 }
 
+// UpdatePasswordRequest sets a user's password
+// (PUT /users/{user}/password). Users changing their own give the current
+// one; user admins setting another user's leave it out. The user's other
+// sessions end; API tokens stay.
+type UpdatePasswordRequest struct {
+	OldPassword string `json:"old_password,omitempty"`
+	Password    string `json:"password"`
+}
+
 // UpdateUserRolesRequest replaces a user's roles.
 type UpdateUserRolesRequest struct {
 	Roles []Role `json:"roles"`
@@ -151,6 +160,11 @@ func (c *Client) UpdateUserStatus(ctx context.Context, user string, status UserS
 	var u User
 	err := c.do(ctx, http.MethodPut, APIPrefix+"/users/"+pathEscape(user)+"/status", UpdateUserStatusRequest{Status: status}, &u)
 	return u, err
+}
+
+// UpdatePassword sets a user's password (see UpdatePasswordRequest).
+func (c *Client) UpdatePassword(ctx context.Context, user string, req UpdatePasswordRequest) error {
+	return c.do(ctx, http.MethodPut, APIPrefix+"/users/"+pathEscape(user)+"/password", req, nil)
 }
 
 // UpdateUserRoles replaces a user's roles.

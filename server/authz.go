@@ -45,6 +45,8 @@ func resourceNoun(r policy.Resource) string {
 	switch r {
 	case policy.ResourceUserRoles:
 		return "user's roles"
+	case policy.ResourceUserPassword:
+		return "user's password"
 	case policy.ResourceAPIKey:
 		return "API token"
 	default:

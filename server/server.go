@@ -261,6 +261,7 @@ func (s *Server) routes() chi.Router {
 				r.Delete("/", s.deleteUser)
 				r.Put("/status", s.updateUserStatus)
 				r.Put("/roles", s.updateUserRoles)
+				r.Put("/password", s.updatePassword)
 				r.Get("/tokens", s.listTokens)
 				r.Post("/tokens", s.createToken)
 				r.Delete("/tokens/{token}", s.deleteToken)

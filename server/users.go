@@ -1,8 +1,10 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -111,6 +113,69 @@ func (s *Server) updateUserStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.logger.Info("changed user status", "username", user.Username, "status", req.Status)
 	httpapi.Write(w, http.StatusOK, convertUser(updated))
+}
+
+// updatePassword sets a user's password: one's own, given the current one,
+// or another user's, where the policy lets. The user's other sessions end.
+func (s *Server) updatePassword(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	user := httpmw.UserParam(ctx)
+	var req sdk.UpdatePasswordRequest
+	if !httpapi.Read(w, r, &req) {
+		return
+	}
+	o := policy.Object{Type: policy.ResourceUserPassword, OwnerID: user.ID, Roles: roles(user)}
+	if !s.authorize(w, r, policy.ActionUpdate, o) {
+		return
+	}
+	self := s.isSelf(r, user)
+	var v validations
+	if self && req.OldPassword == "" {
+		v.add("old_password", "is required: your current password")
+	}
+	if msg := password.Validate(req.Password); msg != "" {
+		v.add("password", "%s", msg)
+	}
+	if len(v) > 0 {
+		httpapi.Invalid(w, v...)
+		return
+	}
+	if self {
+		// The same limit as signing in: a stolen session must not make
+		// guessing the password cheap.
+		if ok, wait := s.accountLimiter.Allow(strings.ToLower(user.Username)); !ok {
+			tooManyAttempts(w, wait)
+			return
+		}
+		if err := password.Verify(ctx, user.HashedPassword, req.OldPassword); errors.Is(err, password.ErrMismatch) {
+			httpapi.Invalid(w, sdk.ValidationError{Field: "old_password", Detail: "is not your current password"})
+			return
+		} else if err != nil {
+			httpapi.InternalError(w, r, s.logger, err)
+			return
+		}
+	}
+	hash, err := password.Hash(ctx, req.Password)
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	keep := "" // an admin's reset ends every session of the user
+	if actor, _ := httpmw.ActorFrom(ctx); self && actor.APIKey.Kind == "session" {
+		keep = actor.APIKey.ID
+	}
+	err = s.store.InTx(ctx, func(tx store.Store) error {
+		if err := tx.UpdateUserPassword(ctx, db.UpdateUserPasswordParams{ID: user.ID, HashedPassword: hash}); err != nil {
+			return err
+		}
+		return tx.DeleteSessionsOfUser(ctx, db.DeleteSessionsOfUserParams{UserID: user.ID, Keep: keep})
+	})
+	if err != nil {
+		httpapi.InternalError(w, r, s.logger, err)
+		return
+	}
+	s.logger.Info("changed password", "username", user.Username, "by_self", self)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) updateUserRoles(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,9 @@ type Resource string
 const (
 	// ResourceUser is a user account. Its Roles are the target's roles.
 	ResourceUser Resource = "user"
+	// ResourceUserPassword is a user's password. Its Roles are the
+	// target's roles.
+	ResourceUserPassword Resource = "user_password"
 	// ResourceUserRoles is the set of roles of a user. Its Roles are the
 	// union of the roles held and the roles asked for.
 	ResourceUserRoles Resource = "user_roles"
@@ -109,6 +112,13 @@ func (p Policy) allowed(s Subject, a Action, o Object) bool {
 		}
 		// Only owners may change owners.
 		return has(s.Roles, sdk.RoleUserAdmin) && !has(o.Roles, sdk.RoleOwner)
+	case ResourceUserPassword:
+		if a == ActionRead { // seeing the user
+			return self || hasAny(s.Roles, sdk.RoleUserAdmin, sdk.RoleTemplateAdmin, sdk.RoleAuditor)
+		}
+		// Everyone sets their own (the server asks for the current one);
+		// user admins set non-owners'.
+		return self || a == ActionUpdate && has(s.Roles, sdk.RoleUserAdmin) && !has(o.Roles, sdk.RoleOwner)
 	case ResourceUserRoles:
 		if a == ActionRead {
 			return self || hasAny(s.Roles, sdk.RoleUserAdmin, sdk.RoleTemplateAdmin, sdk.RoleAuditor)

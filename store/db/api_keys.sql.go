@@ -42,6 +42,22 @@ func (q *Queries) DeleteExpiredAPIKeys(ctx context.Context) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const deleteSessionsOfUser = `-- name: DeleteSessionsOfUser :exec
+DELETE FROM api_keys WHERE user_id = $1 AND kind = 'session' AND id <> $2::text
+`
+
+type DeleteSessionsOfUserParams struct {
+	UserID uuid.UUID
+	Keep   string
+}
+
+// Ends a user's sessions but one (keep: the session changing the password,
+// or ” for none); the user's API tokens stay.
+func (q *Queries) DeleteSessionsOfUser(ctx context.Context, arg DeleteSessionsOfUserParams) error {
+	_, err := q.db.Exec(ctx, deleteSessionsOfUser, arg.UserID, arg.Keep)
+	return err
+}
+
 const getAPIKeyAuth = `-- name: GetAPIKeyAuth :one
 SELECT k.id, k.hashed_secret, k.user_id, k.kind, k.name, k.created_at, k.expires_at, k.last_used_at, u.id, u.username, u.email, u.hashed_password, u.roles, u.status, u.deleted, u.created_at, u.updated_at, u.last_seen_at
 FROM api_keys k

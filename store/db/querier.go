@@ -28,6 +28,9 @@ type Querier interface {
 	DeleteAPIKey(ctx context.Context, id string) error
 	DeleteAPIKeysByUser(ctx context.Context, userID uuid.UUID) error
 	DeleteExpiredAPIKeys(ctx context.Context) (int64, error)
+	// Ends a user's sessions but one (keep: the session changing the password,
+	// or '' for none); the user's API tokens stay.
+	DeleteSessionsOfUser(ctx context.Context, arg DeleteSessionsOfUserParams) error
 	DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.UUID) error
 	// Fails running jobs whose daemon stopped heartbeating.
 	FailStaleProvisionerJobs(ctx context.Context, staleBefore time.Time) ([]ProvisionerJob, error)

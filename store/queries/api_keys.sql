@@ -34,3 +34,8 @@ SELECT sqlc.embed(k), sqlc.embed(u)
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
 WHERE k.id = $1;
+
+-- name: DeleteSessionsOfUser :exec
+-- Ends a user's sessions but one (keep: the session changing the password,
+-- or '' for none); the user's API tokens stay.
+DELETE FROM api_keys WHERE user_id = $1 AND kind = 'session' AND id <> @keep::text;

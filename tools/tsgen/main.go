@@ -32,6 +32,7 @@ var roots = []reflect.Type{
 	typeOf[sdk.CreateUserRequest](),
 	typeOf[sdk.UpdateUserStatusRequest](),
 	typeOf[sdk.UpdateUserRolesRequest](),
+	typeOf[sdk.UpdatePasswordRequest](),
 	typeOf[sdk.Token](),
 	typeOf[sdk.CreateTokenRequest](),
 	typeOf[sdk.CreateTokenResponse](),

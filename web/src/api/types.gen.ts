@@ -267,6 +267,17 @@ export type Transition = "start" | "stop" | "delete";
 
 export const transitionValues: readonly Transition[] = ["start", "stop", "delete"];
 
+/**
+ * UpdatePasswordRequest sets a user's password
+ * (PUT /users/{user}/password). Users changing their own give the current
+ * one; user admins setting another user's leave it out. The user's other
+ * sessions end; API tokens stay.
+ */
+export interface UpdatePasswordRequest {
+  old_password?: string;
+  password: string;
+}
+
 /** UpdateUserRolesRequest replaces a user's roles. */
 export interface UpdateUserRolesRequest {
   roles: Role[];
