@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { env, open, step } from './lib.mjs';
 
-test('first-user setup, sign out, a wrong password, sign in', async (t) => {
+test('first-user setup, sign out, a wrong password, sign in, change the password', async (t) => {
   const { page, errors } = await open(t);
   const user = env('DEN_USER');
   const password = env('DEN_PASSWORD');
@@ -46,6 +46,29 @@ test('first-user setup, sign out, a wrong password, sign in', async (t) => {
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('No workspaces yet').waitFor();
+  });
+  await step(page, 'change the password, and back', async () => {
+    const other = `${password}-changed`;
+    const change = async (from, to) => {
+      await page.goto('/settings');
+      await page.getByLabel('Current password').fill(from);
+      await page.getByLabel('New password', { exact: true }).fill(to);
+      await page.getByLabel('Confirm new password').fill(to);
+      await page.getByRole('button', { name: 'Change password' }).click();
+    };
+    await change('not-the-password', other);
+    await page.getByText('is not your current password').waitFor();
+    await change(password, other);
+    await page.getByText('Password changed.').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login');
+    await page.getByLabel('Username or email').fill(user);
+    await page.getByLabel('Password').fill(other);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('No workspaces yet').waitFor();
+    // Back to the harness's password, which the next test signs in with.
+    await change(other, password);
+    await page.getByText('Password changed.').waitFor();
   });
   assert.deepEqual(errors, [], 'errors in the page');
 });

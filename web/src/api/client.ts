@@ -17,6 +17,7 @@ import type {
   Template,
   TemplateVersion,
   Token,
+  UpdatePasswordRequest,
   User,
   UserStatus,
   ValidationError,
@@ -159,6 +160,9 @@ export const api = {
   setUserStatus: (user: string, status: UserStatus) =>
     request<User>('PUT', `${apiPrefix}/users/${enc(user)}/status`, { status }),
   setUserRoles: (user: string, roles: Role[]) => request<User>('PUT', `${apiPrefix}/users/${enc(user)}/roles`, { roles }),
+  /** updatePassword sets a user's password; the user's other sessions end. */
+  updatePassword: (user: string, req: UpdatePasswordRequest) =>
+    request<void>('PUT', `${apiPrefix}/users/${enc(user)}/password`, req),
   deleteUser: (user: string) => request<void>('DELETE', `${apiPrefix}/users/${enc(user)}`),
 
   tokens: (user: string) => request<Token[]>('GET', `${apiPrefix}/users/${enc(user)}/tokens`),

@@ -18,6 +18,9 @@ export function ErrorBox({ error, next, hideFields = [] }: Props) {
     message = error.message;
     detail = error.detail;
     fields = error.validations.filter((v) => !hideFields.some((h) => v.field === h || v.field.startsWith(`${h}.`)));
+    // A form shows every one of these by its field: saying it again here
+    // ("invalid old_password: ...") only repeats it in the API's words.
+    if (error.validations.length > 0 && fields.length === 0 && !next) return null;
   } else if (error instanceof Error) {
     message = error.message;
   }

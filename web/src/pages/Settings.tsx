@@ -8,7 +8,28 @@ import { ago, dateTime } from '../components/format';
 import { usePoll, useTitle } from '../components/hooks';
 import { Loading } from '../components/Loading';
 
-/** SettingsPage shows the account and its API tokens. */
+/**
+ * passwordMinLength and passwordMaxLength bound a new password, counted in
+ * bytes of UTF-8, as the server's password.Validate does (keep them equal to
+ * password.MinLength and password.MaxLength).
+ */
+export const passwordMinLength = 8;
+export const passwordMaxLength = 256;
+
+/** newPasswordProblem says what is wrong with a new password, or returns ''. */
+export function newPasswordProblem(pw: string): string {
+  const n = new TextEncoder().encode(pw).length;
+  if (n < passwordMinLength) return `must be at least ${passwordMinLength} characters`;
+  if (n > passwordMaxLength) return `must be at most ${passwordMaxLength} characters`;
+  return '';
+}
+
+/** focusField moves the focus to a form's field by its id, if it is there. */
+export function focusField(id: string): void {
+  document.getElementById(id)?.focus();
+}
+
+/** SettingsPage shows the account, its password and its API tokens. */
 export function SettingsPage() {
   useTitle('Settings');
   const me = useUser();
@@ -26,8 +47,120 @@ export function SettingsPage() {
           <dd>{dateTime(me.created_at)}</dd>
         </dl>
       </section>
+      <Password username={me.username} />
       <Tokens />
     </>
+  );
+}
+
+const noChecks = { password: '', confirm: '' };
+
+/** Password changes the signed-in user's password; their other sessions end. */
+function Password({ username }: { username: string }) {
+  const empty = { old_password: '', password: '', confirm: '' };
+  const [form, setForm] = useState(empty);
+  // checks are what is wrong before anything is sent.
+  const [checks, setChecks] = useState(noChecks);
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const fields = error instanceof ApiError ? error.fieldErrors() : {};
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    setForm((f) => ({ ...f, [k]: e.target.value }));
+    if (k !== 'old_password') setChecks((c) => ({ ...c, [k]: '' }));
+    setDone(false);
+  };
+
+  return (
+    <section aria-labelledby="password-title">
+      <h2 id="password-title">Password</h2>
+      <p className="muted">
+        Changing your password signs you out everywhere else. This browser stays signed in, and API tokens keep
+        working.
+      </p>
+      <div role="status">
+        {done && (
+          <div className="card notice">
+            <p>
+              <strong>Password changed.</strong> Your other sessions were signed out; this one stays signed in.
+            </p>
+          </div>
+        )}
+      </div>
+      <form
+        className="card form"
+        aria-labelledby="password-title"
+        aria-busy={busy || undefined}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const c = {
+            password: newPasswordProblem(form.password),
+            confirm: form.confirm !== form.password ? 'does not match the new password' : '',
+          };
+          setChecks(c);
+          setDone(false);
+          if (c.password || c.confirm) {
+            setError(undefined);
+            focusField(c.password ? 'field-password' : 'field-confirm');
+            return;
+          }
+          setBusy(true);
+          setError(undefined);
+          try {
+            await api.updatePassword('me', { old_password: form.old_password, password: form.password });
+            setForm(empty);
+            setDone(true);
+          } catch (err) {
+            setError(err);
+            const f = err instanceof ApiError ? err.fieldErrors() : {};
+            if (f.old_password) focusField('field-old_password');
+            else if (f.password) focusField('field-password');
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {/* Tells password managers whose password this is. */}
+        <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
+        <Field
+          label="Current password"
+          name="old_password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={form.old_password}
+          error={fields.old_password}
+          onChange={set('old_password')}
+        />
+        <Field
+          label="New password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={form.password}
+          error={checks.password || fields.password}
+          help={`At least ${passwordMinLength} characters.`}
+          onChange={set('password')}
+        />
+        <Field
+          label="Confirm new password"
+          name="confirm"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={form.confirm}
+          error={checks.confirm || undefined}
+          onChange={set('confirm')}
+        />
+        <ErrorBox error={error} hideFields={['old_password', 'password']} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Changing…' : 'Change password'}
+          </button>
+        </div>
+      </form>
+    </section>
   );
 }
 

@@ -1,4 +1,6 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
+import { Link } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
 import { roleValues, type Role, type User } from '../api/types.gen';
 import { canManageUsers, useUser } from '../auth';
@@ -8,11 +10,12 @@ import { ago, dateTime } from '../components/format';
 import { usePoll, useTitle } from '../components/hooks';
 import { Loading } from '../components/Loading';
 import { StatusBadge } from '../components/StatusBadge';
+import { focusField, newPasswordProblem, passwordMinLength } from './Settings';
 
 // Every user is a member; these are the roles one can add.
 const extraRoles = roleValues.filter((r) => r !== 'member');
 
-/** UsersPage lists users; user admins add, suspend, re-role and delete them. */
+/** UsersPage lists users; user admins add, suspend, re-role, set passwords of and delete them. */
 export function UsersPage() {
   useTitle('Users');
   const me = useUser();
@@ -81,6 +84,17 @@ function UserRow({ user: u, self, manage, onChange }: RowProps) {
   const [busy, setBusy] = useState(false);
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [settingPassword, setSettingPassword] = useState(false);
+  const [passwordSet, setPasswordSet] = useState(false);
+  const passwordButton = useRef<HTMLButtonElement>(null);
+  // closePassword closes the password form and gives the focus back to its button.
+  const closePassword = (set: boolean) => {
+    flushSync(() => {
+      setSettingPassword(false);
+      setPasswordSet(set);
+    });
+    passwordButton.current?.focus();
+  };
   const act = (fn: () => Promise<unknown>) => async () => {
     setBusy(true);
     setError(undefined);
@@ -137,6 +151,20 @@ function UserRow({ user: u, self, manage, onChange }: RowProps) {
                 Roles…
               </button>
             )}
+            {!self && !settingPassword && (
+              <button
+                ref={passwordButton}
+                type="button"
+                className="small"
+                disabled={busy}
+                onClick={() => {
+                  setPasswordSet(false);
+                  setSettingPassword(true);
+                }}
+              >
+                Set password…
+              </button>
+            )}
             {!self &&
               (confirming ? (
                 <>
@@ -152,7 +180,25 @@ function UserRow({ user: u, self, manage, onChange }: RowProps) {
                   Delete…
                 </button>
               ))}
-            {self && <span className="muted">Another admin manages your account.</span>}
+            {self && (
+              <span className="muted">
+                Another admin manages your account. Change your password in <Link to="/settings">Settings</Link>.
+              </span>
+            )}
+          </div>
+          {settingPassword && (
+            <SetPassword
+              user={u}
+              onDone={() => closePassword(true)}
+              onCancel={() => closePassword(false)}
+            />
+          )}
+          <div role="status">
+            {passwordSet && (
+              <p className="card notice">
+                Password set for {u.username}. Their sessions were signed out; their API tokens keep working.
+              </p>
+            )}
           </div>
           <ErrorBox error={error} />
         </td>
@@ -202,6 +248,88 @@ function RoleChecks({ value, onChange, idPrefix }: { value: Role[]; onChange: (r
         </label>
       ))}
     </fieldset>
+  );
+}
+
+/** SetPassword sets another user's password; that user's sessions end. */
+function SetPassword({ user: u, onDone, onCancel }: { user: User; onDone: () => void; onCancel: () => void }) {
+  const [form, setForm] = useState({ password: '', confirm: '' });
+  // checks are what is wrong before anything is sent.
+  const [checks, setChecks] = useState({ password: '', confirm: '' });
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const fields = error instanceof ApiError ? error.fieldErrors() : {};
+  const id = `set-password-${u.id}`;
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    setForm((f) => ({ ...f, [k]: e.target.value }));
+    setChecks((c) => ({ ...c, [k]: '' }));
+  };
+  return (
+    <form
+      className="form"
+      aria-label={`Set password for ${u.username}`}
+      aria-busy={busy || undefined}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const c = {
+          password: newPasswordProblem(form.password),
+          confirm: form.confirm !== form.password ? 'does not match the new password' : '',
+        };
+        setChecks(c);
+        setError(undefined);
+        if (c.password || c.confirm) {
+          focusField(c.password ? id : `${id}-confirm`);
+          return;
+        }
+        setBusy(true);
+        try {
+          await api.updatePassword(u.username, { password: form.password });
+          onDone();
+        } catch (err) {
+          setError(err);
+          if (err instanceof ApiError && err.fieldErrors().password) focusField(id);
+        } finally {
+          setBusy(false);
+        }
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <Field
+        id={id}
+        label="New password"
+        name="password"
+        type="password"
+        autoComplete="new-password"
+        required
+        autoFocus
+        value={form.password}
+        error={checks.password || fields.password}
+        help={`At least ${passwordMinLength} characters. Share it with ${u.username} safely.`}
+        onChange={set('password')}
+      />
+      <Field
+        id={`${id}-confirm`}
+        label="Confirm new password"
+        name="confirm"
+        type="password"
+        autoComplete="new-password"
+        required
+        value={form.confirm}
+        error={checks.confirm || undefined}
+        onChange={set('confirm')}
+      />
+      <ErrorBox error={error} hideFields={['password']} />
+      <div className="actions">
+        <button type="submit" className="small primary" disabled={busy}>
+          {busy ? 'Setting…' : 'Set password'}
+        </button>
+        <button type="button" className="small" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
