@@ -162,7 +162,7 @@ func newProfile(name string, agents, workspaces, streams, apiWorkspaces int, ssh
 	p := profile{name: name, agents: agents, workspaces: workspaces, streams: streams,
 		apiWorkspaces: apiWorkspaces, sshBytes: sshBytes}
 	p.steps = []step{
-		{name: "server", pkg: "./server", pattern: "APILatency|JobPickup", count: count, timeout: 20 * time.Minute,
+		{name: "server", pkg: "./server", pattern: "APILatency|JobPickup|AppProxy", count: count, timeout: 20 * time.Minute,
 			env: []string{fmt.Sprintf("DEN_BENCH_WORKSPACES=%d", apiWorkspaces)}},
 		{name: "e2e-lifecycle", pkg: "./e2e", pattern: "ScaleLifecycle", count: count, timeout: 20 * time.Minute,
 			env: []string{fmt.Sprintf("DEN_BENCH_WORKSPACES=%d", workspaces)}},

@@ -123,6 +123,9 @@ func specs(p profile) []spec {
 			metrics: api("list-own"), target: "p95 ≤ 20 ms", goal: atMost(1, 20)},
 		{section: fmt.Sprintf("API (%d workspaces, concurrent clients)", p.apiWorkspaces), measure: "a workspace page's calls", bench: "BenchmarkAPILatency", metrics: api("page")},
 
+		{section: "Workspace apps (one client, one request after another)", measure: "a page through Den, p50 / p95 µs (path app / subdomain app)", bench: "BenchmarkAppProxy",
+			metrics: []string{"path-p50-us", "path-p95-us", "subdomain-p50-us", "subdomain-p95-us"}, baseline: []string{"direct-p50-us", "direct-p95-us"}, baselineLabel: "the app's server directly"},
+
 		{section: "Build queue", measure: "pickup with idle daemons, p50 / p95 / max ms", bench: "BenchmarkJobPickup",
 			metrics: pctl("pickup-idle", "p50-ms", "p95-ms", "max-ms"), target: "p95 ≤ 100 ms", goal: atMost(1, 100)},
 		{section: "Build queue", measure: "pickup in a burst of queued builds", bench: "BenchmarkJobPickup",

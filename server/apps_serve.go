@@ -97,27 +97,35 @@ func (s *Server) appHosts(next http.Handler) http.Handler {
 
 // appTarget is an app and where it stands.
 type appTarget struct {
-	ws    sdk.Workspace
-	app   db.WorkspaceApp
-	agent uuid.UUID // of the workspace's current start; Nil when none
+	ws     db.Workspace
+	owner  string // the owner's username
+	status sdk.WorkspaceStatus
+	app    db.WorkspaceApp // Slug, Share and TargetUrl
+	agent  uuid.UUID       // of the workspace's current start; Nil when none
 }
 
-// findApp loads the app slug of the current agent of workspace w.
-func (s *Server) findApp(ctx context.Context, w db.Workspace, slug string) (appTarget, error) {
-	rows, err := s.store.ListWorkspaces(ctx, db.ListWorkspacesParams{ID: &w.ID})
+// newAppTarget reads a GetLiveWorkspace row (ByID's and ByName's have the
+// same fields). It is store.ErrNotFound when the workspace has no agent, or
+// its agent no app slug.
+func newAppTarget(row db.GetLiveWorkspaceByIDRow, slug string) (appTarget, error) {
+	t := appTarget{ws: row.Workspace, owner: row.OwnerName, status: sdk.WorkspaceStatus(row.Status)}
+	if row.AgentID == nil || row.AppShare == nil || row.AppTargetUrl == nil {
+		return t, store.ErrNotFound
+	}
+	t.agent = *row.AgentID
+	t.app = db.WorkspaceApp{AgentID: t.agent, Slug: slug, Share: *row.AppShare, TargetUrl: *row.AppTargetUrl}
+	return t, nil
+}
+
+// findApp loads app slug of the workspace named name of owner (a username),
+// in one query. On store.ErrNotFound, t.ws.ID is set when the workspace
+// exists and only the app is missing.
+func (s *Server) findApp(ctx context.Context, owner, name, slug string) (appTarget, error) {
+	row, err := s.store.GetLiveWorkspaceByName(ctx, db.GetLiveWorkspaceByNameParams{OwnerName: owner, WorkspaceName: name, Slug: slug})
 	if err != nil {
 		return appTarget{}, err
 	}
-	if len(rows) == 0 {
-		return appTarget{}, store.ErrNotFound
-	}
-	t := appTarget{ws: convertWorkspace(rows[0])}
-	if t.ws.Agent == nil {
-		return t, store.ErrNotFound
-	}
-	t.agent = t.ws.Agent.ID
-	t.app, err = s.store.GetWorkspaceApp(ctx, db.GetWorkspaceAppParams{AgentID: t.agent, Slug: slug})
-	return t, err
+	return newAppTarget(db.GetLiveWorkspaceByIDRow(row), slug)
 }
 
 // findAppByHost resolves the first label of an app host. Workspace and
@@ -128,7 +136,8 @@ func (s *Server) findAppByHost(ctx context.Context, label string) (appTarget, er
 	if sdk.ValidateAppSlug(slug) != nil {
 		return appTarget{}, store.ErrNotFound
 	}
-	var found []db.Workspace
+	var found []appTarget
+	var errs []error
 	for i := 0; i < len(rest); i++ {
 		if !strings.HasPrefix(rest[i:], "--") {
 			continue
@@ -137,26 +146,19 @@ func (s *Server) findAppByHost(ctx context.Context, label string) (appTarget, er
 		if !nameRE.MatchString(name) || !usernameRE.MatchString(owner) {
 			continue
 		}
-		u, err := s.store.GetUserByUsername(ctx, owner)
-		if store.IsNotFound(err) {
-			continue
+		t, err := s.findApp(ctx, owner, name, slug)
+		if store.IsNotFound(err) && t.ws.ID == uuid.Nil {
+			continue // no such workspace
 		}
-		if err != nil {
+		if err != nil && !store.IsNotFound(err) {
 			return appTarget{}, err
 		}
-		w, err := s.store.GetWorkspaceByOwnerAndName(ctx, db.GetWorkspaceByOwnerAndNameParams{OwnerID: u.ID, Name: name})
-		if store.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return appTarget{}, err
-		}
-		found = append(found, w)
+		found, errs = append(found, t), append(errs, err)
 	}
 	if len(found) != 1 {
 		return appTarget{}, store.ErrNotFound
 	}
-	return s.findApp(ctx, found[0], slug)
+	return found[0], errs[0]
 }
 
 // serveSubdomainApp serves a request to an app host: the ticket exchange,
@@ -183,7 +185,7 @@ func (s *Server) serveSubdomainApp(w http.ResponseWriter, r *http.Request, label
 		sub, ok = s.appCookieSubject(r)
 		if !ok {
 			if isNavigation(r) {
-				http.Redirect(w, r, s.appURL(t.ws.ID, t.ws.OwnerName, t.ws.Name, t.app.Slug), http.StatusSeeOther)
+				http.Redirect(w, r, s.appURL(t.ws.ID, t.owner, t.ws.Name, t.app.Slug), http.StatusSeeOther)
 				return
 			}
 			httpapi.WriteError(w, http.StatusUnauthorized, sdk.Error{Message: "you are not signed in to this app", Detail: "open it from Den's dashboard"})
@@ -216,9 +218,9 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, t appTarget, p
 			return
 		}
 	}
-	if t.ws.Status != sdk.WorkspaceRunning && t.ws.Status != sdk.WorkspaceStarting {
+	if t.status != sdk.WorkspaceRunning && t.status != sdk.WorkspaceStarting {
 		httpapi.WriteError(w, http.StatusConflict, sdk.Error{
-			Message: fmt.Sprintf("workspace %s is %s", t.ws.Name, t.ws.Status),
+			Message: fmt.Sprintf("workspace %s is %s", t.ws.Name, t.status),
 			Detail:  "its owner can start it from the dashboard or with `den start " + t.ws.Name + "`",
 		})
 		return
@@ -262,27 +264,23 @@ func (s *Server) servePathApp(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, http.StatusUnauthorized, sdk.Error{Message: "you are not signed in", Detail: "sign in to Den in this browser, or send a session token"})
 		return
 	}
-	var ws db.Workspace
-	u, err := s.store.GetUserByUsername(ctx, owner)
-	if err == nil {
-		ws, err = s.store.GetWorkspaceByOwnerAndName(ctx, db.GetWorkspaceByOwnerAndNameParams{OwnerID: u.ID, Name: name})
-	}
-	sub := policy.Subject{ID: actor.User.ID, Roles: roles(actor.User)}
-	if store.IsNotFound(err) || err == nil && s.policy.OpenApp(sub, sdk.AppShareOwner, ws.OwnerID, policy.AppOnPath) != nil {
+	t, err := s.findApp(ctx, owner, name, slug)
+	missing := store.IsNotFound(err)
+	if missing && t.ws.ID == uuid.Nil {
 		httpapi.Errorf(w, http.StatusNotFound, "no such app")
 		return
 	}
-	if err != nil {
+	if err != nil && !missing {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	t, err := s.findApp(ctx, ws, slug)
-	if store.IsNotFound(err) {
-		httpapi.Errorf(w, http.StatusNotFound, "workspace %s has no app %s running", ws.Name, slug)
+	sub := policy.Subject{ID: actor.User.ID, Roles: roles(actor.User)}
+	if s.policy.OpenApp(sub, sdk.AppShareOwner, t.ws.OwnerID, policy.AppOnPath) != nil {
+		httpapi.Errorf(w, http.StatusNotFound, "no such app")
 		return
 	}
-	if err != nil {
-		httpapi.InternalError(w, r, s.logger, err)
+	if missing {
+		httpapi.Errorf(w, http.StatusNotFound, "workspace %s has no app %s running", t.ws.Name, slug)
 		return
 	}
 	s.serveApp(w, r, t, prefix)
@@ -300,12 +298,11 @@ func (s *Server) openApp(w http.ResponseWriter, r *http.Request) {
 		httpapi.Invalid(w, sdk.ValidationError{Field: "workspace", Detail: "must be a workspace ID"})
 		return
 	}
-	ws, err := s.store.GetWorkspaceByID(ctx, id)
+	slug := q.Get("app")
 	var t appTarget
-	if err == nil && !ws.Deleted {
-		t, err = s.findApp(ctx, ws, q.Get("app"))
-	} else if err == nil {
-		err = store.ErrNotFound
+	row, err := s.store.GetLiveWorkspaceByID(ctx, db.GetLiveWorkspaceByIDParams{ID: id, Slug: slug})
+	if err == nil {
+		t, err = newAppTarget(row, slug)
 	}
 	if store.IsNotFound(err) {
 		httpapi.Errorf(w, http.StatusNotFound, "no such app")
@@ -317,10 +314,10 @@ func (s *Server) openApp(w http.ResponseWriter, r *http.Request) {
 	}
 	share := sdk.AppShare(t.app.Share)
 	if s.wildcardSuffix() == "" {
-		http.Redirect(w, r, appPathPrefix(t.ws.OwnerName, t.ws.Name, t.app.Slug)+"/", http.StatusSeeOther)
+		http.Redirect(w, r, appPathPrefix(t.owner, t.ws.Name, t.app.Slug)+"/", http.StatusSeeOther)
 		return
 	}
-	host := s.appHostName(t.app.Slug, t.ws.Name, t.ws.OwnerName)
+	host := s.appHostName(t.app.Slug, t.ws.Name, t.owner)
 	appRoot := s.opts.AccessURL.Scheme + "://" + host + "/"
 	if share == sdk.AppSharePublic {
 		http.Redirect(w, r, appRoot, http.StatusSeeOther)
@@ -413,18 +410,12 @@ func (s *Server) appCookieSubject(r *http.Request) (policy.Subject, bool) {
 // appSession returns the user of a token whose session key still exists,
 // unexpired, for an active user.
 func (s *Server) appSession(ctx context.Context, t appToken) (db.User, error) {
-	k, err := s.store.GetAPIKeyByID(ctx, t.Key)
+	row, err := s.store.GetAPIKeyAuth(ctx, t.Key)
 	if err != nil {
 		return db.User{}, err
 	}
-	if k.UserID != t.User || !s.opts.Now().Before(k.ExpiresAt) {
-		return db.User{}, errAppToken
-	}
-	u, err := s.store.GetUserByID(ctx, k.UserID)
-	if err != nil {
-		return db.User{}, err
-	}
-	if u.Status != string(sdk.UserStatusActive) {
+	k, u := row.ApiKey, row.User
+	if k.UserID != t.User || !s.opts.Now().Before(k.ExpiresAt) || u.Deleted || u.Status != string(sdk.UserStatusActive) {
 		return db.User{}, errAppToken
 	}
 	return u, nil

@@ -77,7 +77,7 @@ func (e *appEnv) appHandler() http.Handler {
 	return mux
 }
 
-func newAppEnv(t *testing.T, wildcard string, apps ...sdk.AgentApp) *appEnv {
+func newAppEnv(t testing.TB, wildcard string, apps ...sdk.AgentApp) *appEnv {
 	t.Helper()
 	e := &appEnv{clock: newClock(), release: make(chan struct{})}
 	e.target = httptest.NewServer(e.appHandler())
@@ -112,13 +112,13 @@ func newAppEnv(t *testing.T, wildcard string, apps ...sdk.AgentApp) *appEnv {
 
 // runAgent runs the agent of the workspace's start build until the test
 // ends.
-func (e *appEnv) runAgent(t *testing.T) {
+func (e *appEnv) runAgent(t testing.TB) {
 	t.Helper()
 	servertest.WaitJobDone(t, e.owner, e.ws.LatestBuild.Job.ID)
 	e.srv.RunAgent(t)
 }
 
-func (e *appEnv) waitWorkspace(t *testing.T, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
+func (e *appEnv) waitWorkspace(t testing.TB, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -136,7 +136,7 @@ func (e *appEnv) waitWorkspace(t *testing.T, what string, cond func(sdk.Workspac
 // browser is an HTTP client with a cookie jar that reaches the server
 // whatever host a URL names (app hosts under *.apps.localhost included),
 // signed in as c (or nobody, for nil).
-func (e *appEnv) browser(t *testing.T, c *sdk.Client) *http.Client {
+func (e *appEnv) browser(t testing.TB, c *sdk.Client) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	if c != nil {

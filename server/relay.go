@@ -129,18 +129,17 @@ func (s *Server) dialAgent(ctx context.Context, agent uuid.UUID, h sdk.StreamHea
 // connectableAgent returns the agent of a running workspace, or a message
 // saying why there is none to connect to.
 func (s *Server) connectableAgent(r *http.Request, ws db.Workspace) (id [16]byte, msg string) {
-	rows, err := s.store.ListWorkspaces(r.Context(), db.ListWorkspacesParams{ID: &ws.ID})
-	if err != nil || len(rows) == 0 {
+	w, err := s.store.GetLiveWorkspaceByID(r.Context(), db.GetLiveWorkspaceByIDParams{ID: ws.ID})
+	if err != nil {
 		return id, "cannot look up " + ws.Name + " right now; try again"
 	}
-	w := convertWorkspace(rows[0])
-	switch {
-	case w.Status == sdk.WorkspaceStopped || w.Status == sdk.WorkspaceStopping:
-		return id, fmt.Sprintf("workspace %s is %s; start it with `den start %s`", ws.Name, w.Status, ws.Name)
-	case w.Status == sdk.WorkspaceFailed || w.Status == sdk.WorkspaceCanceled:
-		return id, fmt.Sprintf("the last build of %s %s; `den logs %s` shows why, and `den start %s` tries again", ws.Name, w.Status, ws.Name, ws.Name)
-	case w.Agent == nil:
-		return id, fmt.Sprintf("workspace %s is %s and has no agent yet; wait for it to start (`den show %s`)", ws.Name, w.Status, ws.Name)
+	switch status := sdk.WorkspaceStatus(w.Status); {
+	case status == sdk.WorkspaceStopped || status == sdk.WorkspaceStopping:
+		return id, fmt.Sprintf("workspace %s is %s; start it with `den start %s`", ws.Name, status, ws.Name)
+	case status == sdk.WorkspaceFailed || status == sdk.WorkspaceCanceled:
+		return id, fmt.Sprintf("the last build of %s %s; `den logs %s` shows why, and `den start %s` tries again", ws.Name, status, ws.Name, ws.Name)
+	case w.AgentID == nil:
+		return id, fmt.Sprintf("workspace %s is %s and has no agent yet; wait for it to start (`den show %s`)", ws.Name, status, ws.Name)
 	}
-	return w.Agent.ID, ""
+	return *w.AgentID, ""
 }

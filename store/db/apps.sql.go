@@ -11,6 +11,108 @@ import (
 	"github.com/google/uuid"
 )
 
+const getLiveWorkspaceByID = `-- name: GetLiveWorkspaceByID :one
+SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name,
+    den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status,
+    a.id AS agent_id, app.share AS app_share, app.target_url AS app_target_url
+FROM workspaces w
+JOIN users u ON u.id = w.owner_id
+JOIN workspace_builds b ON b.id = w.latest_build_id
+JOIN provisioner_jobs j ON j.id = b.job_id
+LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
+LEFT JOIN workspace_apps app ON app.agent_id = a.id AND app.slug = $1
+WHERE w.id = $2 AND NOT w.deleted
+`
+
+type GetLiveWorkspaceByIDParams struct {
+	Slug string
+	ID   uuid.UUID
+}
+
+type GetLiveWorkspaceByIDRow struct {
+	Workspace    Workspace
+	OwnerName    string
+	Status       string
+	AgentID      *uuid.UUID
+	AppShare     *string
+	AppTargetUrl *string
+}
+
+// GetLiveWorkspaceByName, by the workspace's ID.
+func (q *Queries) GetLiveWorkspaceByID(ctx context.Context, arg GetLiveWorkspaceByIDParams) (GetLiveWorkspaceByIDRow, error) {
+	row := q.db.QueryRow(ctx, getLiveWorkspaceByID, arg.Slug, arg.ID)
+	var i GetLiveWorkspaceByIDRow
+	err := row.Scan(
+		&i.Workspace.ID,
+		&i.Workspace.OwnerID,
+		&i.Workspace.TemplateID,
+		&i.Workspace.Name,
+		&i.Workspace.CreatedAt,
+		&i.Workspace.UpdatedAt,
+		&i.Workspace.Deleted,
+		&i.Workspace.LatestBuildID,
+		&i.OwnerName,
+		&i.Status,
+		&i.AgentID,
+		&i.AppShare,
+		&i.AppTargetUrl,
+	)
+	return i, err
+}
+
+const getLiveWorkspaceByName = `-- name: GetLiveWorkspaceByName :one
+SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name,
+    den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status,
+    a.id AS agent_id, app.share AS app_share, app.target_url AS app_target_url
+FROM users u
+JOIN workspaces w ON w.owner_id = u.id AND NOT w.deleted AND lower(w.name) = lower($1)
+JOIN workspace_builds b ON b.id = w.latest_build_id
+JOIN provisioner_jobs j ON j.id = b.job_id
+LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
+LEFT JOIN workspace_apps app ON app.agent_id = a.id AND app.slug = $2
+WHERE lower(u.username) = lower($3) AND NOT u.deleted
+`
+
+type GetLiveWorkspaceByNameParams struct {
+	WorkspaceName string
+	Slug          string
+	OwnerName     string
+}
+
+type GetLiveWorkspaceByNameRow struct {
+	Workspace    Workspace
+	OwnerName    string
+	Status       string
+	AgentID      *uuid.UUID
+	AppShare     *string
+	AppTargetUrl *string
+}
+
+// What reaching into a workspace needs, in one round trip: the live
+// workspace of an owner (by username) and name, its owner's name, its
+// status, its current agent, and that agent's app slug (the agent and the
+// app are null when there is none; an empty slug finds no app).
+func (q *Queries) GetLiveWorkspaceByName(ctx context.Context, arg GetLiveWorkspaceByNameParams) (GetLiveWorkspaceByNameRow, error) {
+	row := q.db.QueryRow(ctx, getLiveWorkspaceByName, arg.WorkspaceName, arg.Slug, arg.OwnerName)
+	var i GetLiveWorkspaceByNameRow
+	err := row.Scan(
+		&i.Workspace.ID,
+		&i.Workspace.OwnerID,
+		&i.Workspace.TemplateID,
+		&i.Workspace.Name,
+		&i.Workspace.CreatedAt,
+		&i.Workspace.UpdatedAt,
+		&i.Workspace.Deleted,
+		&i.Workspace.LatestBuildID,
+		&i.OwnerName,
+		&i.Status,
+		&i.AgentID,
+		&i.AppShare,
+		&i.AppTargetUrl,
+	)
+	return i, err
+}
+
 const getWorkspaceApp = `-- name: GetWorkspaceApp :one
 SELECT agent_id, slug, position, name, target_url, share, health, healthcheck_url, healthcheck_interval_ms, healthcheck_threshold, health_updated_at FROM workspace_apps WHERE agent_id = $1 AND slug = $2
 `

@@ -48,6 +48,13 @@ type Querier interface {
 	GetDeploymentSecret(ctx context.Context, name string) ([]byte, error)
 	GetFile(ctx context.Context, hash string) (File, error)
 	GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error)
+	// GetLiveWorkspaceByName, by the workspace's ID.
+	GetLiveWorkspaceByID(ctx context.Context, arg GetLiveWorkspaceByIDParams) (GetLiveWorkspaceByIDRow, error)
+	// What reaching into a workspace needs, in one round trip: the live
+	// workspace of an owner (by username) and name, its owner's name, its
+	// status, its current agent, and that agent's app slug (the agent and the
+	// app are null when there is none; an empty slug finds no app).
+	GetLiveWorkspaceByName(ctx context.Context, arg GetLiveWorkspaceByNameParams) (GetLiveWorkspaceByNameRow, error)
 	GetProvisionerJob(ctx context.Context, id uuid.UUID) (ProvisionerJob, error)
 	GetProvisionerJobLogsAfter(ctx context.Context, arg GetProvisionerJobLogsAfterParams) ([]ProvisionerJobLog, error)
 	GetTemplateByID(ctx context.Context, id uuid.UUID) (Template, error)
