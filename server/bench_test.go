@@ -210,14 +210,16 @@ func BenchmarkAPILatency(b *testing.B) {
 //	go test ./server -run '^$' -bench JobPickup -benchtime 1x
 //
 // pickup-idle is 50 builds one after another, each after the previous is
-// done, so the daemons are idle and woken by LISTEN/NOTIFY. pickup-burst is
+// done, so the daemons are idle and woken by LISTEN/NOTIFY. pickup-deep is
+// the same with 2,000 jobs queued ahead that no daemon here takes (another
+// provisioner's), so each acquisition passes over a deep queue. pickup-burst is
 // $DEN_BENCH_BURST (default 200) builds (stops or starts of as many
 // workspaces) requested at once by 16 clients; burst-drain-ms runs from the
 // first of their jobs' creation to the last one's completion (database
 // times).
 func BenchmarkJobPickup(b *testing.B) {
 	nBurst := envInt(b, "DEN_BENCH_BURST", 200)
-	const nIdle, senders = 50, 16
+	const nIdle, nDeep, senders = 50, 2000, 16
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -275,10 +277,12 @@ func BenchmarkJobPickup(b *testing.B) {
 		len(workspaces), time.Since(t0).Round(time.Millisecond), daemons, how, len(ran))
 	idleWS, burstWS := workspaces[0], workspaces[1:]
 
-	var idle, burst, drains []time.Duration
+	var idle, deep, burst, drains []time.Duration
 	transition, tr := sdk.TransitionStop, sdk.TransitionStop
-	for b.Loop() {
-		// Idle: one build at a time.
+	// sequential runs nIdle builds of one workspace, each after the previous
+	// is done, and returns their pickups.
+	sequential := func() []time.Duration {
+		var out []time.Duration
 		for range nIdle {
 			bd, err := owner.CreateWorkspaceBuild(ctx, idleWS.ID, sdk.CreateWorkspaceBuildRequest{Transition: transition})
 			if err != nil {
@@ -288,9 +292,14 @@ func BenchmarkJobPickup(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			idle = append(idle, j.StartedAt.Sub(j.CreatedAt))
+			out = append(out, j.StartedAt.Sub(j.CreatedAt))
 			transition = flip(transition)
 		}
+		return out
+	}
+	for b.Loop() {
+		// Idle: one build at a time.
+		idle = append(idle, sequential()...)
 
 		// Burst: the other workspaces, all at once.
 		reqs := make(chan sdk.Workspace)
@@ -346,10 +355,18 @@ func BenchmarkJobPickup(b *testing.B) {
 			float64(len(jobs))/last.Sub(first).Seconds())
 		tr = flip(tr)
 	}
+	// Deep: the idle builds again, behind nDeep jobs no daemon here takes
+	// (another provisioner's), which every acquisition has to pass over.
+	if _, err := srv.DB.Exec(ctx, `INSERT INTO provisioner_jobs (id, type, provisioner, file_hash, initiator_id)
+		SELECT gen_random_uuid(), 'template_import', 'elsewhere', file_hash, initiator_id
+		FROM provisioner_jobs, generate_series(1, $1) LIMIT $1`, nDeep); err != nil {
+		b.Fatal(err)
+	}
+	deep = sequential()
 	for _, m := range []struct {
 		name string
 		d    []time.Duration
-	}{{"pickup-idle", idle}, {"pickup-burst", burst}} {
+	}{{"pickup-idle", idle}, {"pickup-deep", deep}, {"pickup-burst", burst}} {
 		p50, p95 := percentile(m.d, 50), percentile(m.d, 95)
 		b.Logf("%-12s n=%d p50=%v p95=%v max=%v", m.name, len(m.d), ms(p50), ms(p95), ms(slices.Max(m.d)))
 		b.ReportMetric(msf(p50), m.name+"-p50-ms")
