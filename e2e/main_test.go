@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -59,6 +61,10 @@ func newEnv(t testing.TB) *env {
 	prov := docker.New(docker.Options{Client: cli, AgentBinary: dockertest.DenBinary(t)})
 	srv := servertest.New(t, func(o *server.Options) {
 		o.Provisioners = map[string]provisioner.Provisioner{"docker": prov}
+		// Benchmarks may ask for another number of daemons than the default.
+		if n, err := strconv.Atoi(os.Getenv("DEN_BENCH_DAEMONS")); err == nil {
+			o.ProvisionerDaemons = n
+		}
 	})
 	owner, _ := srv.FirstUser(t)
 	srv.PushTemplate(t, owner, "busybox", map[string]string{"den.yaml": busyboxTemplate})

@@ -31,8 +31,9 @@ const starterImage = "den-debian:bookworm"
 // status running and its agent's lifecycle ready, as the API reports them.
 // Then it stops all of them at once, starts all at once (again to ready) and
 // deletes all at once. Each step's time runs from the API call to the state,
-// per workspace; the server runs its default three provisioner daemons, so
-// builds queue behind each other as they would on a real server.
+// per workspace; the server runs its default three provisioner daemons
+// ($DEN_BENCH_DAEMONS sets another number), so builds queue behind each
+// other as they would on a real server.
 //
 // Beside them, in the same run, the same number of plain `docker run -d
 // --network host` of the same image (create, start, inspect) at once, then
