@@ -27,6 +27,9 @@ func (o *outputFormat) validate() error {
 }
 
 // write prints v as JSON, or as a table of header and rows.
+// json says whether the output is JSON (for machines) rather than a table.
+func (o *outputFormat) json() bool { return o.value == "json" }
+
 func (o *outputFormat) write(w io.Writer, v any, header []string, rows [][]string) error {
 	if o.value == "json" {
 		enc := json.NewEncoder(w)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -144,8 +145,23 @@ func (r *Root) listCommand() *cobra.Command {
 				filter.Owner = ""
 			}
 			ws, err := client.Workspaces(cmd.Context(), filter)
+			var e *sdk.Error
+			if errors.As(err, &e) && len(e.Validations) == 1 && e.Validations[0].Field == "q" {
+				return fmt.Errorf("--search: %s", e.Validations[0].Detail)
+			}
 			if err != nil {
 				return err
+			}
+			if len(ws) == 0 && !out.json() {
+				switch {
+				case search != "":
+					fmt.Fprintf(r.Stderr, "No workspace matches %q.\n", search)
+				case all:
+					fmt.Fprintln(r.Stderr, "There are no workspaces you may see.")
+				default:
+					fmt.Fprintln(r.Stderr, "You have no workspaces yet. Create one with `den create NAME --template TEMPLATE` (`den templates list` shows the templates).")
+				}
+				return nil
 			}
 			now := time.Now()
 			rows := make([][]string, len(ws))

@@ -40,13 +40,13 @@ func TestTemplatesAndWorkspaces(t *testing.T) {
 	if out := d.ok("list"); !strings.Contains(out, "dev") || !strings.Contains(out, "running") {
 		t.Errorf("list = %q", out)
 	}
-	if out := d.ok("list", "--search", "status:stopped"); strings.Contains(out, "dev") {
-		t.Errorf("list --search status:stopped = %q", out)
+	if out, errOut, err := d.run("list", "--search", "status:stopped"); err != nil || strings.Contains(out, "dev") || !strings.Contains(errOut, `No workspace matches "status:stopped"`) {
+		t.Errorf("list --search status:stopped = %q, %q, %v", out, errOut, err)
 	}
 	if out := d.ok("list", "-s", "DE status:running"); !strings.Contains(out, "dev") {
 		t.Errorf("list -s 'DE status:running' = %q", out)
 	}
-	d.fails("colour: is not a filter", "list", "--search", "colour:blue")
+	d.fails("--search: the search has \"colour:blue\", and colour: is not a filter", "list", "--search", "colour:blue")
 	show := d.ok("show", "dev")
 	if !strings.Contains(show, "cpus = 3") || !strings.Contains(show, "kept on stop") {
 		t.Errorf("show = %q", show)
