@@ -20,6 +20,12 @@ import { WorkspacesPage } from './pages/Workspaces';
 // xterm.js is most of the bundle: load it only for the terminal.
 const TerminalPage = lazy(() => import('./pages/Terminal').then((m) => ({ default: m.TerminalPage })));
 
+/** ToWorkspaces sends /workspaces (with its search) to the list, which is the home page. */
+function ToWorkspaces() {
+  const { search } = useLocation();
+  return <Navigate to={{ pathname: '/', search }} replace />;
+}
+
 /** App maps paths to pages. Workspaces live at /@user/name, as in the CLI. */
 export function App() {
   return (
@@ -37,7 +43,7 @@ export function App() {
         />
         <Route element={<Layout />}>
           <Route index element={<WorkspacesPage />} />
-          <Route path="/workspaces" element={<WorkspacesPage />} />
+          <Route path="/workspaces" element={<ToWorkspaces />} />
           <Route path="/workspaces/new" element={<CreateWorkspacePage />} />
           <Route path="/templates" element={<TemplatesPage />} />
           <Route path="/templates/:template" element={<TemplatePage />} />
