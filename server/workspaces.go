@@ -299,15 +299,15 @@ func (s *Server) workspaceSearch(r *http.Request, wq workspaceQuery) (filter db.
 }
 
 // queryInt reads the integer query parameter name, def when it is absent.
-// When it is not a number from min to max it answers 400 and returns false.
-func queryInt(w http.ResponseWriter, q url.Values, name string, def, min, max int) (int, bool) {
+// When it is not a number from lo to hi it answers 400 and returns false.
+func queryInt(w http.ResponseWriter, q url.Values, name string, def, lo, hi int) (int, bool) {
 	v := q.Get(name)
 	if v == "" {
 		return def, true
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < min || n > max {
-		httpapi.Invalid(w, sdk.ValidationError{Field: name, Detail: fmt.Sprintf("must be a whole number from %d to %d", min, max)})
+	if err != nil || n < lo || n > hi {
+		httpapi.Invalid(w, sdk.ValidationError{Field: name, Detail: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)})
 		return 0, false
 	}
 	return n, true
