@@ -67,7 +67,7 @@ func parseWorkspaceQuery(q string) (workspaceQuery, error) {
 			}
 			out.Status = st
 		default:
-			return out, fmt.Errorf("the search has %q, and %s: is not a filter; use owner:, template:, status: or name:", f, key)
+			return out, fmt.Errorf("the search has %q, and %s: is not a filter; the filters are owner:, template:, status: and name: (a word alone matches any of them)", f, key)
 		}
 	}
 	return out, nil
