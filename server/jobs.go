@@ -145,7 +145,7 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 		if !follow || done {
 			return
 		}
-		if !waitForJob(ctx, updates, safety.C, j.ID.String()) {
+		if !waitForUpdate(ctx, updates, safety.C, j.ID.String()) {
 			return
 		}
 	}
@@ -177,9 +177,10 @@ func (s *Server) startingAgent(ctx context.Context, job db.ProvisionerJob) (*sdk
 	return status, true
 }
 
-// waitForJob waits for news of the job (or a reconnect's "look again"), or
-// the safety tick; false when the request is over.
-func waitForJob(ctx context.Context, updates <-chan string, tick <-chan time.Time, id string) bool {
+// waitForUpdate waits for a notification about id (or a reconnect's "look
+// again", an empty payload), or the safety tick; false when the request is
+// over.
+func waitForUpdate(ctx context.Context, updates <-chan string, tick <-chan time.Time, id string) bool {
 	for {
 		select {
 		case <-ctx.Done():

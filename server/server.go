@@ -242,6 +242,7 @@ func (s *Server) routes() chi.Router {
 			r.Route("/workspaces/{workspace}", func(r chi.Router) {
 				r.Use(httpmw.LoadWorkspace(s.store, s.logger))
 				r.Get("/", s.getWorkspace)
+				r.Get("/watch", s.watchWorkspace)
 				r.Get("/builds", s.listBuilds)
 				r.Post("/builds", s.createBuild)
 				r.Get("/builds/{number}", s.getBuild)

@@ -157,27 +157,36 @@ func (s *Server) insertBuild(ctx context.Context, tx store.Store, ws db.Workspac
 
 // writeWorkspace answers with the workspace as the API shows it.
 func (s *Server) writeWorkspace(w http.ResponseWriter, r *http.Request, id uuid.UUID, status int) {
-	rows, err := s.store.ListWorkspaces(r.Context(), db.ListWorkspacesParams{ID: &id})
+	ws, found, err := s.loadWorkspace(r.Context(), id)
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	if len(rows) == 0 {
+	if !found {
 		// Deleted meanwhile (an orphan delete, say).
 		httpapi.Errorf(w, http.StatusNotFound, "the workspace no longer exists")
 		return
 	}
-	out := []sdk.Workspace{convertWorkspace(rows[0])}
-	if err := s.addApps(r.Context(), out); err != nil {
-		httpapi.InternalError(w, r, s.logger, err)
-		return
+	httpapi.Write(w, status, ws)
+}
+
+// loadWorkspace is a workspace as the API shows it, with its apps and SSH
+// host key; found is false when it is gone.
+func (s *Server) loadWorkspace(ctx context.Context, id uuid.UUID) (ws sdk.Workspace, found bool, err error) {
+	rows, err := s.store.ListWorkspaces(ctx, db.ListWorkspacesParams{ID: &id})
+	if err != nil || len(rows) == 0 {
+		return ws, false, err
 	}
-	if seed, err := s.hostKeySeed(r.Context(), id); err == nil {
+	out := []sdk.Workspace{convertWorkspace(rows[0])}
+	if err := s.addApps(ctx, out); err != nil {
+		return ws, false, err
+	}
+	if seed, err := s.hostKeySeed(ctx, id); err == nil {
 		out[0].SSHHostKey, _ = sdk.SSHPublicKey(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
 	} else {
 		s.logger.Warn("derive workspace host key", "workspace", id, "error", err)
 	}
-	httpapi.Write(w, status, out[0])
+	return out[0], true, nil
 }
 
 func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request) {
