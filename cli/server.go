@@ -27,17 +27,18 @@ import (
 
 // serverOptions are the flags of den server.
 type serverOptions struct {
-	httpAddress string
-	accessURL   string
-	postgresURL string
-	dataDir     string
-	logFormat   string
-	logLevel    string
-	dockerHost  string
-	daemons     int
-	agentBinary string
-	ownersSSH   bool
-	wildcardURL string
+	httpAddress     string
+	accessURL       string
+	postgresURL     string
+	dataDir         string
+	logFormat       string
+	logLevel        string
+	dockerHost      string
+	daemons         int
+	agentBinary     string
+	ownersSSH       bool
+	wildcardURL     string
+	disablePathApps bool
 }
 
 func (r *Root) serverCommand() *cobra.Command {
@@ -61,6 +62,8 @@ binaries, in <data-dir>/postgres, listening only on a Unix socket there.`,
 	envFlag(fs, "access-url", "DEN_ACCESS_URL")
 	fs.StringVar(&o.wildcardURL, "wildcard-access-url", "", "serve workspace apps on subdomains matching this pattern, such as *.apps.example.com (the scheme and port are the access URL's; DNS must send them to this server); without it, apps are served on paths, to their owners only")
 	envFlag(fs, "wildcard-access-url", "DEN_WILDCARD_ACCESS_URL")
+	fs.BoolVar(&o.disablePathApps, "disable-path-apps", false, "serve workspace apps on subdomains alone (needs --wildcard-access-url): apps on paths share the dashboard's origin, so an app's own scripts could act as its owner")
+	envFlag(fs, "disable-path-apps", "DEN_DISABLE_PATH_APPS")
 	fs.StringVar(&o.postgresURL, "postgres-url", "", "PostgreSQL URL (default: run a built-in PostgreSQL in the data directory)")
 	envFlag(fs, "postgres-url", "DEN_POSTGRES_URL")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default: /var/lib/den as root, else ~/.local/share/den)")
@@ -98,6 +101,9 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 		if _, err := server.ParseWildcardAccessURL(o.wildcardURL); err != nil {
 			return fmt.Errorf("--wildcard-access-url: %w", err)
 		}
+	}
+	if o.disablePathApps && o.wildcardURL == "" {
+		return errors.New("--disable-path-apps leaves apps nowhere to be served without --wildcard-access-url; give both, or neither")
 	}
 	dataDir, err := r.dataDir(o.dataDir)
 	if err != nil {
@@ -149,6 +155,7 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 		ProvisionerDaemons: daemons,
 		OwnersMayConnect:   o.ownersSSH,
 		WildcardAccessURL:  o.wildcardURL,
+		DisablePathApps:    o.disablePathApps,
 	})
 	defer srv.Close()
 	httpServer := &http.Server{

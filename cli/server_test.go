@@ -105,3 +105,22 @@ func TestServerOnBuiltInPostgres(t *testing.T) {
 		t.Fatalf("whoami after restart = %q", out)
 	}
 }
+
+func TestServerFlagsChecked(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--disable-path-apps"}, "--disable-path-apps leaves apps nowhere to be served without --wildcard-access-url"},
+		{[]string{"--wildcard-access-url", "apps.example.com"}, "--wildcard-access-url"},
+	} {
+		var out bytes.Buffer
+		r := &cli.Root{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+		args := append([]string{"server", "--http-address", "127.0.0.1:0", "--data-dir", t.TempDir()}, c.args...)
+		err := r.Run(context.Background(), args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("den %s: %v, want an error saying %q", strings.Join(args, " "), err, c.want)
+		}
+	}
+}

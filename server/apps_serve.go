@@ -237,6 +237,13 @@ func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, t appTarget, p
 // of Den's own origin, for their workspace's owner alone.
 func (s *Server) servePathApp(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if s.opts.DisablePathApps {
+		httpapi.WriteError(w, http.StatusNotFound, sdk.Error{
+			Message: "apps on paths are turned off on this server",
+			Detail:  "open the app from Den's dashboard or with its URL in `den show`; it is served on a subdomain of its own",
+		})
+		return
+	}
 	// The escaped path, so the prefix taken off is exactly what was sent.
 	parts := strings.SplitN(r.URL.EscapedPath(), "/", 6)
 	if len(parts) < 5 || !strings.HasPrefix(parts[1], "@") || parts[3] != "apps" {

@@ -79,6 +79,12 @@ func (e *appEnv) appHandler() http.Handler {
 
 func newAppEnv(t testing.TB, wildcard string, apps ...sdk.AgentApp) *appEnv {
 	t.Helper()
+	return newAppEnvWith(t, func(o *server.Options) { o.WildcardAccessURL = wildcard }, apps...)
+}
+
+// newAppEnvWith is newAppEnv with the server's options set by opt.
+func newAppEnvWith(t testing.TB, opt func(*server.Options), apps ...sdk.AgentApp) *appEnv {
+	t.Helper()
 	e := &appEnv{clock: newClock(), release: make(chan struct{})}
 	e.target = httptest.NewServer(e.appHandler())
 	t.Cleanup(e.target.Close)
@@ -92,7 +98,7 @@ func newAppEnv(t testing.TB, wildcard string, apps ...sdk.AgentApp) *appEnv {
 	}
 	e.srv = servertest.New(t, func(o *server.Options) {
 		o.Now = e.clock.Now
-		o.WildcardAccessURL = wildcard
+		opt(o)
 	})
 	e.srv.Fake.Agent = &provisioner.AgentSpec{Apps: apps}
 	e.owner, _ = e.srv.FirstUser(t)
@@ -633,5 +639,24 @@ func TestParseWildcardAccessURL(t *testing.T) {
 		if got, err := server.ParseWildcardAccessURL(raw); err == nil {
 			t.Errorf("%q: accepted as %q", raw, got)
 		}
+	}
+}
+
+func TestDisablePathApps(t *testing.T) {
+	t.Parallel()
+	e := newAppEnvWith(t, func(o *server.Options) {
+		o.WildcardAccessURL = appsWildcard
+		o.DisablePathApps = true
+	}, sdk.AgentApp{Slug: "web", Share: sdk.AppShareOwner})
+	owner := e.browser(t, e.owner)
+	status, body, _ := get(t, owner, e.srv.URL.String()+"/@owner/dev/apps/web/")
+	if status != http.StatusNotFound || !strings.Contains(body, "apps on paths are turned off") {
+		t.Errorf("a path app: %d %s", status, body)
+	}
+	// The app is on its subdomain, as the API says.
+	app := e.app(t, "web")
+	status, body, final := get(t, owner, app.URL)
+	if status != http.StatusOK || !strings.HasPrefix(final.Host, "web--dev--owner.") || !strings.HasPrefix(body, "path=/ ") {
+		t.Errorf("the subdomain app: %d %s %s", status, final, body)
 	}
 }

@@ -70,6 +70,11 @@ type Options struct {
 	// apps on subdomains, each its own origin; empty serves them on paths
 	// of the access URL, to their owners only.
 	WildcardAccessURL string
+	// DisablePathApps refuses apps on paths of the access URL, which share
+	// the dashboard's origin (an app's own scripts could call the API as
+	// its owner there): apps are then served on subdomains alone. den
+	// server requires WildcardAccessURL with it.
+	DisablePathApps bool
 }
 
 // Server is the control plane's HTTP side.
