@@ -105,10 +105,13 @@ over; den asks only for parameters the new version adds (or pass them with
 }
 
 func (r *Root) buildsCommand() *cobra.Command {
-	var out outputFormat
+	var (
+		out   outputFormat
+		limit int
+	)
 	cmd := &cobra.Command{
 		Use:   "builds NAME",
-		Short: "List a workspace's builds, newest first",
+		Short: "List a workspace's builds, newest first (--limit: how many)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := out.validate(); err != nil {
@@ -119,7 +122,10 @@ func (r *Root) buildsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			bs, err := client.WorkspaceBuilds(ctx, ws.ID)
+			if limit < 1 || limit > sdk.MaxBuildPage {
+				return fmt.Errorf("--limit must be from 1 to %d", sdk.MaxBuildPage)
+			}
+			bs, err := client.WorkspaceBuilds(ctx, ws.ID, 0, limit)
 			if err != nil {
 				return err
 			}
@@ -141,6 +147,7 @@ func (r *Root) buildsCommand() *cobra.Command {
 		},
 	}
 	out.register(cmd)
+	cmd.Flags().IntVarP(&limit, "limit", "n", 20, "show this many of the newest builds")
 	return cmd
 }
 

@@ -238,10 +238,25 @@ func (c *Client) CreateWorkspaceBuild(ctx context.Context, id uuid.UUID, req Cre
 	return b, err
 }
 
-// WorkspaceBuilds lists a workspace's builds, newest first.
-func (c *Client) WorkspaceBuilds(ctx context.Context, id uuid.UUID) ([]WorkspaceBuild, error) {
+// Build list pages: the size when none is asked for, and the largest.
+const (
+	DefaultBuildPage = 100
+	MaxBuildPage     = 1000
+)
+
+// WorkspaceBuilds returns a workspace's builds, newest first: the page
+// that skips offset builds and holds at most limit (0 for
+// DefaultBuildPage). A build's number says how many there are before it.
+func (c *Client) WorkspaceBuilds(ctx context.Context, id uuid.UUID, offset, limit int) ([]WorkspaceBuild, error) {
+	q := url.Values{}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
 	var bs []WorkspaceBuild
-	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces/"+id.String()+"/builds", nil, &bs)
+	err := c.do(ctx, http.MethodGet, APIPrefix+"/workspaces/"+id.String()+"/builds?"+q.Encode(), nil, &bs)
 	return bs, err
 }
 

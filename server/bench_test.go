@@ -106,7 +106,7 @@ func BenchmarkAPILatency(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			builds, err := m.WorkspaceBuilds(ctx, ws.ID)
+			builds, err := m.WorkspaceBuilds(ctx, ws.ID, 0, 0)
 			if err != nil {
 				return err
 			}

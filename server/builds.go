@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -153,12 +154,23 @@ func (s *Server) writeBuild(w http.ResponseWriter, r *http.Request, ws db.Worksp
 	httpapi.Write(w, status, convertBuild(row.WorkspaceBuild, row.ProvisionerJob, row.InitiatorName, row.TemplateVersionNumber))
 }
 
+// listBuilds lists a workspace's builds, newest first, a page at a time
+// (?limit=, default sdk.DefaultBuildPage, and ?offset=).
 func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request) {
 	ws := httpmw.WorkspaceParam(r.Context())
 	if !s.authorize(w, r, policy.ActionRead, workspaceObject(ws)) {
 		return
 	}
-	rows, err := s.store.ListWorkspaceBuilds(r.Context(), db.ListWorkspaceBuildsParams{WorkspaceID: ws.ID})
+	limit, ok := queryInt(w, r.URL.Query(), "limit", sdk.DefaultBuildPage, 1, sdk.MaxBuildPage)
+	if !ok {
+		return
+	}
+	offset, ok := queryInt(w, r.URL.Query(), "offset", 0, 0, math.MaxInt32)
+	if !ok {
+		return
+	}
+	lim := int32(limit)
+	rows, err := s.store.ListWorkspaceBuilds(r.Context(), db.ListWorkspaceBuildsParams{WorkspaceID: ws.ID, PageLimit: &lim, PageOffset: int32(offset)})
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)
 		return

@@ -86,10 +86,19 @@ func TestWorkspaceLifecycle(t *testing.T) {
 	_, err = member.CreateWorkspaceBuild(ctx, ws.ID, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStart, Parameters: []sdk.ParameterValue{{Name: "region", Value: "us"}}})
 	assertInvalid(t, err, "parameters.region")
 
-	builds, err := member.WorkspaceBuilds(ctx, ws.ID)
+	builds, err := member.WorkspaceBuilds(ctx, ws.ID, 0, 0)
 	if err != nil || len(builds) != 3 || builds[0].Number != 3 {
 		t.Fatalf("builds = %d, %v", len(builds), err)
 	}
+	// Pages, newest first.
+	if page, err := member.WorkspaceBuilds(ctx, ws.ID, 1, 1); err != nil || len(page) != 1 || page[0].Number != 2 {
+		t.Errorf("builds offset 1 limit 1 = %+v, %v", page, err)
+	}
+	if page, err := member.WorkspaceBuilds(ctx, ws.ID, 5, 0); err != nil || len(page) != 0 {
+		t.Errorf("builds past the end = %+v, %v", page, err)
+	}
+	_, err = member.WorkspaceBuilds(ctx, ws.ID, 0, sdk.MaxBuildPage+1)
+	assertInvalid(t, err, "limit")
 	// The provisioner saw every transition, with the previous state.
 	applied := srv.Fake.Applied()
 	if len(applied) != 3 || applied[1].Transition != provisioner.TransitionStop || len(applied[2].State) == 0 {

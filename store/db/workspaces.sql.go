@@ -303,11 +303,14 @@ JOIN template_versions v ON v.id = b.template_version_id
 WHERE b.workspace_id = $1
   AND ($2::integer IS NULL OR b.number = $2)
 ORDER BY b.number DESC
+LIMIT $4::integer OFFSET $3::integer
 `
 
 type ListWorkspaceBuildsParams struct {
 	WorkspaceID uuid.UUID
 	Number      *int32
+	PageOffset  int32
+	PageLimit   *int32
 }
 
 type ListWorkspaceBuildsRow struct {
@@ -318,7 +321,12 @@ type ListWorkspaceBuildsRow struct {
 }
 
 func (q *Queries) ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuildsParams) ([]ListWorkspaceBuildsRow, error) {
-	rows, err := q.db.Query(ctx, listWorkspaceBuilds, arg.WorkspaceID, arg.Number)
+	rows, err := q.db.Query(ctx, listWorkspaceBuilds,
+		arg.WorkspaceID,
+		arg.Number,
+		arg.PageOffset,
+		arg.PageLimit,
+	)
 	if err != nil {
 		return nil, err
 	}

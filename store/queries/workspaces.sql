@@ -93,7 +93,8 @@ JOIN users u ON u.id = b.initiator_id
 JOIN template_versions v ON v.id = b.template_version_id
 WHERE b.workspace_id = @workspace_id
   AND (sqlc.narg('number')::integer IS NULL OR b.number = sqlc.narg('number'))
-ORDER BY b.number DESC;
+ORDER BY b.number DESC
+LIMIT sqlc.narg('page_limit')::integer OFFSET @page_offset::integer;
 
 -- name: LockWorkspace :exec
 SELECT 1 FROM workspaces WHERE id = $1 FOR UPDATE;
