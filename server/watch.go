@@ -48,7 +48,8 @@ func (s *Server) watchWorkspace(w http.ResponseWriter, r *http.Request) {
 			if ctx.Err() == nil {
 				s.logger.Warn("watch workspace", "workspace", ws.ID, "error", err)
 			}
-			return
+			// Break the stream: its plain end says the workspace is gone.
+			panic(http.ErrAbortHandler)
 		}
 		if !found {
 			return // deleted: the stream's end says so

@@ -25,6 +25,8 @@ import type {
   WorkspaceBuild,
   WorkspacePage,
 } from './types.gen';
+// logs.ts imports this module too; neither uses the other while loading.
+import { NdjsonParser } from './ndjson';
 
 export const apiPrefix = '/api/v2';
 
@@ -145,6 +147,43 @@ export interface WorkspaceFilter {
 
 const enc = encodeURIComponent;
 
+/**
+ * watchWorkspace follows GET /workspaces/{id}/watch: it calls onWorkspace
+ * with the workspace at once, then whenever it changes and every 25 s or so
+ * (a keepalive). It resolves when the server ends the stream, which it does
+ * when the workspace is gone (deleted), and rejects with an ApiError when the
+ * server refuses, or with the reason the stream broke. Aborting the signal
+ * ends it early (and rejects with an AbortError).
+ */
+async function watchWorkspace(id: string, onWorkspace: (w: Workspace) => void, signal?: AbortSignal): Promise<void> {
+  const resp = await raw('GET', `${apiPrefix}/workspaces/${enc(id)}/watch`, undefined, { signal });
+  const parser = new NdjsonParser<Workspace>();
+  if (!resp.body) {
+    for (const w of parser.push(await resp.text())) onWorkspace(w);
+  } else {
+    const reader = resp.body.getReader();
+    // fetch ends the body on abort, but not every fetch (a test's, a
+    // polyfill's) does: cancel the read too, and on a bad line.
+    const cancel = () => void reader.cancel().catch(() => undefined);
+    signal?.addEventListener('abort', cancel);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || signal?.aborted) break;
+        for (const w of parser.push(value)) onWorkspace(w);
+      }
+    } catch (err) {
+      cancel();
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+  // A cancelled read ends like a stream the server closed: it is not one.
+  signal?.throwIfAborted();
+  for (const w of parser.end()) onWorkspace(w);
+}
+
 /** api has one function per endpoint the dashboard uses. */
 export const api = {
   buildInfo: () => request<BuildInfo>('GET', `${apiPrefix}/buildinfo`),
@@ -206,6 +245,7 @@ export const api = {
   createBuild: (workspaceID: string, req: CreateWorkspaceBuildRequest) =>
     request<WorkspaceBuild>('POST', `${apiPrefix}/workspaces/${workspaceID}/builds`, req),
   job: (id: string) => request<ProvisionerJob>('GET', `${apiPrefix}/jobs/${id}`),
+  watchWorkspace,
 };
 
 /** health asks /healthz or /readyz; it resolves with the answer, never throws. */

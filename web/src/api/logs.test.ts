@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NdjsonParser, streamJobLogs } from './logs';
+import { streamJobLogs } from './logs';
+import { NdjsonParser } from './ndjson';
 import type { JobEvent } from './types.gen';
 import { mockFetch } from '../test/fetch';
 

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { workspaceApps } from '../api/apps';
-import { api, ApiError } from '../api/client';
+import { api, errorMessage } from '../api/client';
 import type { Workspace, WorkspaceBuild } from '../api/types.gen';
 import { canSeeTemplates, useUser } from '../auth';
 import { ErrorBox } from '../components/ErrorBox';
@@ -10,10 +10,11 @@ import { usePoll, useTitle } from '../components/hooks';
 import { Loading } from '../components/Loading';
 import { LogView, useJobLogs } from '../components/LogView';
 import { StatusBadge } from '../components/StatusBadge';
+import { useWatch } from '../components/useWatch';
 import { NotFoundPage } from './NotFound';
 import { WorkspaceActions } from './WorkspaceActions';
 
-/** WorkspacePage shows one workspace at /@user/name, refreshed every 2 s. */
+/** WorkspacePage shows one workspace at /@user/name, as it changes. */
 export function WorkspacePage() {
   const { owner = '', workspace = '' } = useParams();
   if (!owner.startsWith('@') || owner.length < 2) return <NotFoundPage />;
@@ -23,8 +24,8 @@ export function WorkspacePage() {
 function WorkspaceView({ owner, name }: { owner: string; name: string }) {
   useTitle(name);
   const user = useUser();
-  const ws = usePoll((signal) => api.workspaceByName(owner, name, signal), 2000, [owner, name]);
-  const w = ws.data;
+  const ws = useWatch(owner, name);
+  const w = ws.workspace;
   const latest = w?.latest_build;
   const builds = usePoll(
     (signal) => (w ? api.builds(w.id, signal) : Promise.resolve([] as WorkspaceBuild[])),
@@ -34,11 +35,8 @@ function WorkspaceView({ owner, name }: { owner: string; name: string }) {
   const [selected, setSelected] = useState<number>();
   const shownBuild =
     (selected !== undefined && builds.data?.find((b) => b.number === selected)) || latest || undefined;
-  const reload = ws.reload;
-  const logs = useJobLogs(shownBuild?.job.id, (ev) => {
-    // A job or agent change shows in the status at once.
-    if (ev.job || ev.agent) reload();
-  });
+  // The watch brings every change; the log only shows it.
+  const logs = useJobLogs(shownBuild?.job.id);
 
   // Follow a new build when it appears (unless an older one was picked).
   const lastLatest = useRef<number | undefined>(undefined);
@@ -47,7 +45,7 @@ function WorkspaceView({ owner, name }: { owner: string; name: string }) {
     lastLatest.current = latest?.number;
   }, [latest]);
 
-  if (ws.error instanceof ApiError && ws.error.status === 404 && !w) {
+  if (ws.gone && !w) {
     return (
       <>
         <h1>{name}</h1>
@@ -57,12 +55,12 @@ function WorkspaceView({ owner, name }: { owner: string; name: string }) {
   }
   if (!w) {
     return ws.error ? (
-      <ErrorBox error={ws.error} next="The page tries again every 2 seconds." />
+      <ErrorBox error={ws.error} next="The page tries again in a few seconds." />
     ) : (
       <Loading what="Loading the workspace" />
     );
   }
-  const gone = ws.error instanceof ApiError && ws.error.status === 404;
+  const gone = ws.gone;
   return (
     <>
       <div className="page-head">
@@ -79,14 +77,21 @@ function WorkspaceView({ owner, name }: { owner: string; name: string }) {
             version {w.latest_build.template_version_number}
             {w.outdated && <span className="tag">outdated: a newer version is active</span>}
           </p>
+          {ws.reconnecting && !gone && (
+            <p className="muted" role="status" title={ws.error ? errorMessage(ws.error) : undefined}>
+              Reconnecting… showing the last known state.
+            </p>
+          )}
         </div>
       </div>
-      {gone ? (
-        <ErrorBox error={ws.error} next={<>The workspace is gone. <Link to="/">Back to the workspaces</Link>.</>} />
-      ) : (
-        ws.error !== undefined && <ErrorBox error={ws.error} next="Showing the last known state; trying again every 2 seconds." />
+      {gone && (
+        <div className="card" role="status">
+          <p>
+            <strong>The workspace is gone.</strong> <Link to="/">Back to the workspaces</Link>.
+          </p>
+        </div>
       )}
-      {!gone && <WorkspaceActions workspace={w} mine={w.owner_id === user.id} onChange={reload} />}
+      {!gone && <WorkspaceActions workspace={w} mine={w.owner_id === user.id} onChange={ws.retry} />}
 
       {!gone && (
         <>
