@@ -40,17 +40,29 @@ func (r *Root) restartCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "restart NAME",
 		Short: "Stop a workspace, then start it",
-		Args:  cobra.ExactArgs(1),
+		Long: `Stop the workspace, then start it with the same template version and
+parameters. The server starts it once the stop succeeds, so the restart ends
+even if den is interrupted; den follows both builds.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			client, ws, err := r.clientWorkspace(ctx, args[0])
 			if err != nil {
 				return err
 			}
-			if err := r.transition(ctx, client, ws, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStop}); err != nil {
+			stop, err := client.CreateWorkspaceBuild(ctx, ws.ID, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStop, Restart: true})
+			if err != nil {
 				return err
 			}
-			return r.transition(ctx, client, ws, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStart})
+			if err := r.watchBuild(ctx, client, ws, stop); err != nil {
+				return err
+			}
+			// The server queued the start when the stop completed.
+			start, err := client.WorkspaceBuild(ctx, ws.ID, stop.Number+1)
+			if err != nil {
+				return fmt.Errorf("the start that ends the restart: %w", err)
+			}
+			return r.watchBuild(ctx, client, ws, start)
 		},
 	}
 }

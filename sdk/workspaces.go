@@ -66,18 +66,20 @@ type Workspace struct {
 
 // WorkspaceBuild is one transition of a workspace.
 type WorkspaceBuild struct {
-	ID                    uuid.UUID           `json:"id"`
-	WorkspaceID           uuid.UUID           `json:"workspace_id"`
-	Number                int32               `json:"number"`
-	Transition            Transition          `json:"transition"`
-	TemplateVersionID     uuid.UUID           `json:"template_version_id"`
-	TemplateVersionNumber int32               `json:"template_version_number"`
-	Parameters            []ParameterValue    `json:"parameters"`
-	InitiatorName         string              `json:"initiator_name"`
-	Orphan                bool                `json:"orphan,omitempty"`
-	Resources             []WorkspaceResource `json:"resources"`
-	Job                   ProvisionerJob      `json:"job"`
-	CreatedAt             time.Time           `json:"created_at"`
+	ID                    uuid.UUID        `json:"id"`
+	WorkspaceID           uuid.UUID        `json:"workspace_id"`
+	Number                int32            `json:"number"`
+	Transition            Transition       `json:"transition"`
+	TemplateVersionID     uuid.UUID        `json:"template_version_id"`
+	TemplateVersionNumber int32            `json:"template_version_number"`
+	Parameters            []ParameterValue `json:"parameters"`
+	InitiatorName         string           `json:"initiator_name"`
+	Orphan                bool             `json:"orphan,omitempty"`
+	// Restart marks a stop that a start follows once it succeeds.
+	Restart   bool                `json:"restart,omitempty"`
+	Resources []WorkspaceResource `json:"resources"`
+	Job       ProvisionerJob      `json:"job"`
+	CreatedAt time.Time           `json:"created_at"`
 }
 
 // WorkspaceResource is a piece of a workspace's infrastructure.
@@ -106,6 +108,10 @@ type CreateWorkspaceBuildRequest struct {
 	// Orphan, for delete, forgets the workspace without removing its
 	// infrastructure.
 	Orphan bool `json:"orphan,omitempty"`
+	// Restart, for stop, starts the workspace again once the stop succeeds,
+	// with the same template version and parameters. The server queues the
+	// start itself, so the restart ends even if the client goes away.
+	Restart bool `json:"restart,omitempty"`
 }
 
 // WorkspaceFilter narrows a workspace list.

@@ -40,6 +40,10 @@ func (s *Server) createBuild(w http.ResponseWriter, r *http.Request) {
 		httpapi.Invalid(w, sdk.ValidationError{Field: "orphan", Detail: "only a delete can orphan a workspace"})
 		return
 	}
+	if req.Restart && req.Transition != sdk.TransitionStop {
+		httpapi.Invalid(w, sdk.ValidationError{Field: "restart", Detail: "only a stop can be a restart"})
+		return
+	}
 	if req.Transition != sdk.TransitionStart && (req.TemplateVersionID != nil || len(req.Parameters) > 0) {
 		httpapi.Invalid(w, sdk.ValidationError{Field: "transition", Detail: "a template version and parameters can be given only to start"})
 		return
@@ -94,7 +98,7 @@ func (s *Server) createBuild(w http.ResponseWriter, r *http.Request) {
 		}
 		build, err = s.insertBuild(ctx, tx, ws, buildSpec{
 			transition: req.Transition, version: version, values: values,
-			initiator: actor.User.ID, number: latest.Number + 1, orphan: req.Orphan,
+			initiator: actor.User.ID, number: latest.Number + 1, orphan: req.Orphan, restart: req.Restart,
 		})
 		return err
 	})
@@ -111,6 +115,37 @@ func (s *Server) createBuild(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notifyWorkspace(ctx, ws.ID)
 	s.writeBuild(w, r, ws, build.Number, http.StatusCreated)
+}
+
+// startAfterRestart queues the start that ends a restart, in the
+// transaction that completes its stop: the same template version and
+// parameters, asked for by the same user. Nothing is queued when another
+// build came after the stop meanwhile.
+func (s *Server) startAfterRestart(ctx context.Context, tx store.Store, stop db.WorkspaceBuild) error {
+	if err := tx.LockWorkspace(ctx, stop.WorkspaceID); err != nil {
+		return err
+	}
+	latest, err := tx.GetLatestWorkspaceBuild(ctx, stop.WorkspaceID)
+	if err != nil || latest.ID != stop.ID {
+		return err
+	}
+	ws, err := tx.GetWorkspaceByID(ctx, stop.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	version, err := tx.GetTemplateVersionByID(ctx, stop.TemplateVersionID)
+	if err != nil {
+		return err
+	}
+	values, err := decodeValues(stop.Parameters)
+	if err != nil {
+		return err
+	}
+	_, err = s.insertBuild(ctx, tx, ws, buildSpec{
+		transition: sdk.TransitionStart, version: version, values: values,
+		initiator: stop.InitiatorID, number: stop.Number + 1,
+	})
+	return err
 }
 
 // buildVersion is the template version a new build uses: the one asked for

@@ -102,7 +102,7 @@ func convertBuild(b db.WorkspaceBuild, j db.ProvisionerJob, initiator string, ve
 	return sdk.WorkspaceBuild{
 		ID: b.ID, WorkspaceID: b.WorkspaceID, Number: b.Number, Transition: sdk.Transition(b.Transition),
 		TemplateVersionID: b.TemplateVersionID, TemplateVersionNumber: versionNumber,
-		Parameters: params, InitiatorName: initiator, Orphan: b.Orphan, Resources: resources,
+		Parameters: params, InitiatorName: initiator, Orphan: b.Orphan, Restart: b.Restart, Resources: resources,
 		Job: convertJob(j), CreatedAt: b.CreatedAt,
 	}
 }

@@ -215,6 +215,11 @@ func (c coordinator) completeBuild(ctx context.Context, tx store.Store, job db.P
 			return uuid.Nil, err
 		}
 	}
+	if r.Error == "" && b.Transition == string(sdk.TransitionStop) && b.Restart {
+		if err := c.s.startAfterRestart(ctx, tx, b); err != nil {
+			return uuid.Nil, fmt.Errorf("queue the start of the restart: %w", err)
+		}
+	}
 	if r.Error == "" && b.Transition == string(sdk.TransitionDelete) {
 		if err := tx.SoftDeleteWorkspace(ctx, b.WorkspaceID); err != nil {
 			return uuid.Nil, err

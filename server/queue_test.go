@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -186,5 +187,68 @@ func TestVanishedDaemon(t *testing.T) {
 	b := build(t, owner, ws, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStart})
 	if b.Job.Status != sdk.JobSucceeded || b.Job.WorkerName != "healthy" {
 		t.Fatalf("repair build: %+v", b.Job)
+	}
+}
+
+// TestRestart: a stop asked for as a restart is followed by a start that the
+// server queues itself, with the same version and parameters; a failed stop
+// is not.
+func TestRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, _, member := newWorkspaceEnv(t)
+	srv.Fake.Hook = func(ctx context.Context, req provisioner.ApplyRequest) error {
+		if req.Transition == provisioner.TransitionStop && req.Workspace.Name == "broken" {
+			return errors.New("the container would not stop")
+		}
+		return nil
+	}
+	params := []sdk.ParameterValue{{Name: "region", Value: "us"}, {Name: "cpus", Value: "3"}}
+	ws, err := member.CreateWorkspace(ctx, sdk.Me, sdk.CreateWorkspaceRequest{Name: "dev", Template: "base", Parameters: params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitJob(t, member, ws.LatestBuild.Job.ID)
+
+	if _, err := member.CreateWorkspaceBuild(ctx, ws.ID, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStart, Restart: true}); err == nil {
+		t.Error("a start with restart was taken")
+	} else {
+		assertInvalid(t, err, "restart")
+	}
+	stop := build(t, member, ws, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStop, Restart: true})
+	if stop.Job.Status != sdk.JobSucceeded || !stop.Restart || stop.Number != 2 {
+		t.Fatalf("the restart's stop: %+v", stop)
+	}
+	// The start is there as soon as the stop is done (the same transaction).
+	start, err := member.WorkspaceBuild(ctx, ws.ID, 3)
+	if err != nil {
+		t.Fatalf("no start after the restart's stop: %v", err)
+	}
+	if start.Transition != sdk.TransitionStart || start.InitiatorName != "member" || start.TemplateVersionID != stop.TemplateVersionID {
+		t.Errorf("the restart's start: %+v", start)
+	}
+	got := map[string]string{}
+	for _, p := range start.Parameters {
+		got[p.Name] = p.Value
+	}
+	if got["region"] != "us" || got["cpus"] != "3" {
+		t.Errorf("the restart's start has parameters %v", got)
+	}
+	servertest.WaitJob(t, member, start.Job.ID)
+	if s := status(t, member, ws.ID); s != sdk.WorkspaceRunning {
+		t.Errorf("after the restart: %s, want running", s)
+	}
+
+	// A stop that fails ends the restart there.
+	broken, err := member.CreateWorkspace(ctx, sdk.Me, sdk.CreateWorkspaceRequest{Name: "broken", Template: "base", Parameters: region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	servertest.WaitJob(t, member, broken.LatestBuild.Job.ID)
+	if b := build(t, member, broken, sdk.CreateWorkspaceBuildRequest{Transition: sdk.TransitionStop, Restart: true}); b.Job.Status != sdk.JobFailed {
+		t.Fatalf("the broken stop: %s", b.Job.Status)
+	}
+	if _, err := member.WorkspaceBuild(ctx, broken.ID, 3); sdk.StatusCode(err) != http.StatusNotFound {
+		t.Errorf("a start followed a failed stop: %v", err)
 	}
 }

@@ -112,6 +112,7 @@ type buildSpec struct {
 	initiator  uuid.UUID
 	number     int32
 	orphan     bool
+	restart    bool
 }
 
 // insertBuild records a build and its job, and wakes the daemons. An orphan
@@ -136,6 +137,7 @@ func (s *Server) insertBuild(ctx context.Context, tx store.Store, ws db.Workspac
 	build, err := tx.InsertWorkspaceBuild(ctx, db.InsertWorkspaceBuildParams{
 		ID: uuid.New(), WorkspaceID: ws.ID, Number: b.number, Transition: string(b.transition),
 		TemplateVersionID: b.version.ID, Parameters: rawValues, InitiatorID: b.initiator, JobID: job.ID, Orphan: b.orphan,
+		Restart: b.restart,
 	})
 	if err != nil {
 		return db.WorkspaceBuild{}, err

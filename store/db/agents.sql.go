@@ -37,7 +37,7 @@ func (q *Queries) DeleteWorkspaceAgentByBuild(ctx context.Context, buildID uuid.
 }
 
 const getAgentAuth = `-- name: GetAgentAuth :one
-SELECT a.id, a.workspace_id, a.build_id, a.hashed_token, a.created_at, a.manifest_ready, a.dir, a.env, a.startup_script, a.startup_timeout_seconds, a.version, a.lifecycle_state, a.started_at, a.ready_at, a.first_connected_at, a.last_connected_at, a.disconnected_at, a.log_bytes, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at
+SELECT a.id, a.workspace_id, a.build_id, a.hashed_token, a.created_at, a.manifest_ready, a.dir, a.env, a.startup_script, a.startup_timeout_seconds, a.version, a.lifecycle_state, a.started_at, a.ready_at, a.first_connected_at, a.last_connected_at, a.disconnected_at, a.log_bytes, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, b.restart
 FROM workspace_agents a
 JOIN workspaces w ON w.id = a.workspace_id
 JOIN workspace_builds b ON b.id = w.latest_build_id
@@ -94,6 +94,7 @@ func (q *Queries) GetAgentAuth(ctx context.Context, hashedToken []byte) (GetAgen
 		&i.WorkspaceBuild.ProvisionerState,
 		&i.WorkspaceBuild.Resources,
 		&i.WorkspaceBuild.CreatedAt,
+		&i.WorkspaceBuild.Restart,
 	)
 	return i, err
 }

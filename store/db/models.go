@@ -157,4 +157,5 @@ type WorkspaceBuild struct {
 	ProvisionerState  []byte
 	Resources         []byte
 	CreatedAt         time.Time
+	Restart           bool
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const getBuildForJob = `-- name: GetBuildForJob :one
-SELECT b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, u.email AS owner_email,
+SELECT b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, b.restart, w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, u.email AS owner_email,
     t.name AS template_name,
     (SELECT pb.provisioner_state FROM workspace_builds pb
      WHERE pb.workspace_id = b.workspace_id AND pb.number < b.number AND pb.provisioner_state IS NOT NULL
@@ -53,6 +53,7 @@ func (q *Queries) GetBuildForJob(ctx context.Context, jobID uuid.UUID) (GetBuild
 		&i.WorkspaceBuild.ProvisionerState,
 		&i.WorkspaceBuild.Resources,
 		&i.WorkspaceBuild.CreatedAt,
+		&i.WorkspaceBuild.Restart,
 		&i.Workspace.ID,
 		&i.Workspace.OwnerID,
 		&i.Workspace.TemplateID,
@@ -70,7 +71,7 @@ func (q *Queries) GetBuildForJob(ctx context.Context, jobID uuid.UUID) (GetBuild
 }
 
 const getLatestWorkspaceBuild = `-- name: GetLatestWorkspaceBuild :one
-SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at FROM workspace_builds WHERE workspace_id = $1 ORDER BY number DESC LIMIT 1
+SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at, restart FROM workspace_builds WHERE workspace_id = $1 ORDER BY number DESC LIMIT 1
 `
 
 func (q *Queries) GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.UUID) (WorkspaceBuild, error) {
@@ -89,12 +90,13 @@ func (q *Queries) GetLatestWorkspaceBuild(ctx context.Context, workspaceID uuid.
 		&i.ProvisionerState,
 		&i.Resources,
 		&i.CreatedAt,
+		&i.Restart,
 	)
 	return i, err
 }
 
 const getWorkspaceBuildByJobID = `-- name: GetWorkspaceBuildByJobID :one
-SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at FROM workspace_builds WHERE job_id = $1
+SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at, restart FROM workspace_builds WHERE job_id = $1
 `
 
 func (q *Queries) GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID) (WorkspaceBuild, error) {
@@ -113,12 +115,13 @@ func (q *Queries) GetWorkspaceBuildByJobID(ctx context.Context, jobID uuid.UUID)
 		&i.ProvisionerState,
 		&i.Resources,
 		&i.CreatedAt,
+		&i.Restart,
 	)
 	return i, err
 }
 
 const getWorkspaceBuildByNumber = `-- name: GetWorkspaceBuildByNumber :one
-SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at FROM workspace_builds WHERE workspace_id = $1 AND number = $2
+SELECT id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at, restart FROM workspace_builds WHERE workspace_id = $1 AND number = $2
 `
 
 type GetWorkspaceBuildByNumberParams struct {
@@ -142,6 +145,7 @@ func (q *Queries) GetWorkspaceBuildByNumber(ctx context.Context, arg GetWorkspac
 		&i.ProvisionerState,
 		&i.Resources,
 		&i.CreatedAt,
+		&i.Restart,
 	)
 	return i, err
 }
@@ -247,9 +251,9 @@ func (q *Queries) InsertWorkspaceAgent(ctx context.Context, arg InsertWorkspaceA
 }
 
 const insertWorkspaceBuild = `-- name: InsertWorkspaceBuild :one
-INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at
+INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, restart)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+RETURNING id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, provisioner_state, resources, created_at, restart
 `
 
 type InsertWorkspaceBuildParams struct {
@@ -262,6 +266,7 @@ type InsertWorkspaceBuildParams struct {
 	InitiatorID       uuid.UUID
 	JobID             uuid.UUID
 	Orphan            bool
+	Restart           bool
 }
 
 func (q *Queries) InsertWorkspaceBuild(ctx context.Context, arg InsertWorkspaceBuildParams) (WorkspaceBuild, error) {
@@ -275,6 +280,7 @@ func (q *Queries) InsertWorkspaceBuild(ctx context.Context, arg InsertWorkspaceB
 		arg.InitiatorID,
 		arg.JobID,
 		arg.Orphan,
+		arg.Restart,
 	)
 	var i WorkspaceBuild
 	err := row.Scan(
@@ -290,12 +296,13 @@ func (q *Queries) InsertWorkspaceBuild(ctx context.Context, arg InsertWorkspaceB
 		&i.ProvisionerState,
 		&i.Resources,
 		&i.CreatedAt,
+		&i.Restart,
 	)
 	return i, err
 }
 
 const listWorkspaceBuilds = `-- name: ListWorkspaceBuilds :many
-SELECT b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, u.username AS initiator_name, v.number AS template_version_number
+SELECT b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, b.restart, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, u.username AS initiator_name, v.number AS template_version_number
 FROM workspace_builds b
 JOIN provisioner_jobs j ON j.id = b.job_id
 JOIN users u ON u.id = b.initiator_id
@@ -347,6 +354,7 @@ func (q *Queries) ListWorkspaceBuilds(ctx context.Context, arg ListWorkspaceBuil
 			&i.WorkspaceBuild.ProvisionerState,
 			&i.WorkspaceBuild.Resources,
 			&i.WorkspaceBuild.CreatedAt,
+			&i.WorkspaceBuild.Restart,
 			&i.ProvisionerJob.ID,
 			&i.ProvisionerJob.Type,
 			&i.ProvisionerJob.Provisioner,
@@ -406,7 +414,7 @@ WITH page AS (
 )
 SELECT w.id, w.owner_id, w.template_id, w.name, w.created_at, w.updated_at, w.deleted, w.latest_build_id, u.username AS owner_name, t.name AS template_name,
     t.active_version_id AS template_active_version_id,
-    b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, v.number AS template_version_number,
+    b.id, b.workspace_id, b.number, b.transition, b.template_version_id, b.parameters, b.initiator_id, b.job_id, b.orphan, b.provisioner_state, b.resources, b.created_at, b.restart, j.id, j.type, j.provisioner, j.file_hash, j.workspace_id, j.initiator_id, j.created_at, j.updated_at, j.started_at, j.canceled_at, j.completed_at, j.error, j.worker_name, v.number AS template_version_number,
     bu.username AS initiator_name,
     den_workspace_status(b.transition, den_job_status(j.started_at, j.canceled_at, j.completed_at, j.error), a.lifecycle_state)::text AS status,
     a.id AS agent_id, a.lifecycle_state AS agent_lifecycle, a.version AS agent_version,
@@ -507,6 +515,7 @@ func (q *Queries) ListWorkspaces(ctx context.Context, arg ListWorkspacesParams) 
 			&i.WorkspaceBuild.ProvisionerState,
 			&i.WorkspaceBuild.Resources,
 			&i.WorkspaceBuild.CreatedAt,
+			&i.WorkspaceBuild.Restart,
 			&i.ProvisionerJob.ID,
 			&i.ProvisionerJob.Type,
 			&i.ProvisionerJob.Provisioner,

@@ -72,8 +72,8 @@ LEFT JOIN workspace_agents a ON a.build_id = b.id AND a.manifest_ready
 ORDER BY page.owner_key, page.name_key;
 
 -- name: InsertWorkspaceBuild :one
-INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO workspace_builds (id, workspace_id, number, transition, template_version_id, parameters, initiator_id, job_id, orphan, restart)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 RETURNING *;
 
 -- name: GetLatestWorkspaceBuild :one

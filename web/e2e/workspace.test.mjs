@@ -1,7 +1,7 @@
 // A workspace's life in the browser: create from a template with a
-// parameter, its logs until it runs, the web terminal (output, a reload
-// that finds the same shell), its app, stop, the list's search, and delete. The Go harness
-// pushed the template (e2e/browser_test.go).
+// parameter, its logs until it runs, the web terminal (output, a reload that
+// finds the same shell), its app, a restart, stop, the list's search, and
+// delete. The Go harness pushed the template (e2e/browser_test.go).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { env, open, step } from './lib.mjs';
@@ -69,6 +69,22 @@ test('create, logs, terminal, app, stop, delete', async (t) => {
     await tab.waitForLoadState();
     assert.match(await tab.textContent('body'), new RegExp(`app page for ${greeting}`));
     await tab.close();
+  });
+
+  await step(page, 'restart, which the server finishes', async () => {
+    await page.getByRole('button', { name: 'Restart' }).click();
+    // The newest build is the start the server queued after the restart's stop.
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll('tbody tr')].map((r) => r.textContent ?? '');
+        const i = rows.findIndex((t) => t.includes('stop (restart)'));
+        return i > 0 && /start/.test(rows[i - 1]) && /succeeded/.test(rows[i - 1]);
+      },
+      undefined,
+      slow,
+    );
+    await page.locator('h1 .badge[data-status=running]').waitFor(slow);
+    await page.locator('.badge[data-status=ready]').first().waitFor(slow);
   });
 
   await step(page, 'stop', async () => {

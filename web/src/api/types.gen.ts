@@ -68,6 +68,12 @@ export interface CreateWorkspaceBuildRequest {
    * infrastructure.
    */
   orphan?: boolean;
+  /**
+   * Restart, for stop, starts the workspace again once the stop succeeds,
+   * with the same template version and parameters. The server queues the
+   * start itself, so the restart ends even if the client goes away.
+   */
+  restart?: boolean;
 }
 
 /** CreateWorkspaceRequest makes a workspace and its first (start) build. */
@@ -376,6 +382,8 @@ export interface WorkspaceBuild {
   parameters: ParameterValue[];
   initiator_name: string;
   orphan?: boolean;
+  /** Restart marks a stop that a start follows once it succeeds. */
+  restart?: boolean;
   resources: WorkspaceResource[];
   job: ProvisionerJob;
   created_at: string;

@@ -294,6 +294,7 @@ function BuildHistory({ builds, error, shown, onShow }: HistoryProps) {
                   <td>
                     {b.transition}
                     {b.orphan ? ' (orphan)' : ''}
+                    {b.restart ? ' (restart)' : ''}
                   </td>
                   <td>
                     <StatusBadge status={b.job.status} />

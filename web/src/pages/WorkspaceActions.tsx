@@ -26,8 +26,6 @@ export function allowed(status: WorkspaceStatus): Set<Action> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface Props {
   workspace: Workspace;
   mine: boolean;
@@ -37,7 +35,6 @@ interface Props {
 /** WorkspaceActions are the start/stop/restart/update/delete buttons. */
 export function WorkspaceActions({ workspace: w, onChange }: Props) {
   const [busy, setBusy] = useState<Action>();
-  const [note, setNote] = useState('');
   const [error, setError] = useState<unknown>();
   const [confirming, setConfirming] = useState(false);
   const [updating, setUpdating] = useState(false);
@@ -58,33 +55,17 @@ export function WorkspaceActions({ workspace: w, onChange }: Props) {
   const run = (action: Action, fn: () => Promise<unknown>) => async () => {
     setBusy(action);
     setError(undefined);
-    setNote('');
     try {
       await fn();
     } catch (err) {
       if (alive.current) setError(err);
     } finally {
-      if (alive.current) {
-        setBusy(undefined);
-        setNote('');
-      }
+      if (alive.current) setBusy(undefined);
     }
   };
-  const restart = async () => {
-    setNote('Stopping…');
-    const stop = await build({ transition: 'stop' });
-    for (;;) {
-      await sleep(1000);
-      if (!alive.current) return;
-      const job = await api.job(stop.job.id);
-      if (job.status === 'succeeded') break;
-      if (job.status === 'failed' || job.status === 'canceled') {
-        throw new Error(`the stop ${job.status}${job.error ? `: ${job.error}` : ''}; start the workspace when it is fixed`);
-      }
-    }
-    setNote('Starting…');
-    await build({ transition: 'start' });
-  };
+  // The server starts the workspace again once the stop succeeds, even if
+  // this page is closed meanwhile; the page follows both through the watch.
+  const restart = () => build({ transition: 'stop', restart: true });
 
   return (
     <section className="actions-bar" aria-label="Workspace actions">
@@ -101,7 +82,7 @@ export function WorkspaceActions({ workspace: w, onChange }: Props) {
         )}
         {can.has('restart') && (
           <button type="button" disabled={!!busy} onClick={run('restart', restart)}>
-            {busy === 'restart' ? note || 'Restarting…' : 'Restart'}
+            {busy === 'restart' ? 'Restarting…' : 'Restart'}
           </button>
         )}
         {can.has('update') && (
