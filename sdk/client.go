@@ -138,11 +138,20 @@ func decodeResponse(resp *http.Response, method, path string, out any) error {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+	// The whole body, then one Unmarshal: a Decoder would read it in small
+	// pieces, growing and copying its buffer, and scan it twice as well.
+	buf := bytes.NewBuffer(make([]byte, 0, max(min(resp.ContentLength, maxPrealloc), 512)))
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return fmt.Errorf("read response to %s %s: %w", method, path, err)
+	}
+	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fmt.Errorf("decode response to %s %s: %w", method, path, err)
 	}
 	return nil
 }
+
+// maxPrealloc bounds the buffer a response's Content-Length reserves.
+const maxPrealloc = 4 << 20
 
 // pathEscape escapes one path segment.
 func pathEscape(s string) string { return url.PathEscape(s) }
