@@ -49,9 +49,10 @@ func followBuild(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, 
 			waiting.Stop()
 		}
 	}()
-	err := c.JobLogs(ctx, id, 0, true, func(ev sdk.JobEvent) error {
-		mu.Lock()
-		defer mu.Unlock()
+	// after is the last log line shown, where a reconnection resumes.
+	var after int64
+	// show prints one event; it runs under mu.
+	show := func(ev sdk.JobEvent) error {
 		if waiting != nil {
 			waiting.Stop()
 		}
@@ -83,7 +84,17 @@ func followBuild(ctx context.Context, c *sdk.Client, w io.Writer, id uuid.UUID, 
 				})
 			}
 		}
+		if ev.Log != nil {
+			after = ev.Log.ID
+		}
 		return nil
+	}
+	err := followReconnecting(ctx, w, func() error {
+		return c.JobLogs(ctx, id, after, true, func(ev sdk.JobEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return show(ev)
+		})
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -126,3 +137,33 @@ func took(j sdk.ProvisionerJob) string {
 	}
 	return " in " + d.Round(time.Second).String()
 }
+
+// followReconnecting runs follow, a stream from the server, again when the
+// connection breaks (a server restarting, a network blip), after a short
+// wait that grows, for up to followPatience in all; follow resumes where it
+// left off. An answer from the server (an error with a status) ends it.
+func followReconnecting(ctx context.Context, w io.Writer, follow func() error) error {
+	wait := 250 * time.Millisecond
+	var lost time.Time
+	for {
+		err := follow()
+		if err == nil || ctx.Err() != nil || sdk.StatusCode(err) != 0 {
+			return err
+		}
+		if lost.IsZero() {
+			lost = time.Now()
+			fmt.Fprintf(w, "==> Lost the connection to the server (%v); reconnecting…\n", err)
+		} else if time.Since(lost) > followPatience {
+			return fmt.Errorf("the server has not answered for %v: %w", followPatience.Round(time.Second), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// followPatience is how long den keeps reconnecting to a server it lost.
+const followPatience = 2 * time.Minute

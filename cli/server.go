@@ -164,6 +164,9 @@ func (r *Root) runServer(ctx context.Context, o serverOptions) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	// Watches and followed logs break at once on shutdown (their clients
+	// reconnect) instead of holding it up.
+	httpServer.RegisterOnShutdown(srv.EndStreams)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(ln) }()
 

@@ -73,6 +73,10 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 	follow := q.Get("follow") == "true" || q.Get("follow") == "1"
 	var updates <-chan string
 	if follow {
+		var cancel context.CancelFunc
+		ctx, cancel = s.streamContext(ctx)
+		defer cancel()
+		defer s.abortIfEnded()
 		ch, stop, err := s.pubsub.Subscribe(ctx, channelJob)
 		if err != nil {
 			httpapi.InternalError(w, r, s.logger, err)

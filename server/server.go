@@ -98,6 +98,10 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   sync.WaitGroup
+	// streams ends when the server starts to shut down: streamed answers
+	// (watches, followed logs) break then, so shutdown need not wait.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // New builds a Server.
@@ -137,6 +141,7 @@ func New(opts Options) *Server {
 		// apps on paths.
 		s.apps.suffix, _ = ParseWildcardAccessURL(opts.WildcardAccessURL)
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.router = s.routes()
 	s.start()
 	return s
@@ -285,6 +290,32 @@ func (s *Server) Coordinator() provisionerd.Coordinator { return coordinator{s: 
 // reported as interrupted), and waits for it. The database pool belongs to
 // the caller.
 func (s *Server) Close() {
+	s.endStreams()
 	s.cancel()
 	s.done.Wait()
+}
+
+// EndStreams breaks the connections of streamed answers (workspace watches,
+// followed job logs), whose clients reconnect, so that an http.Server's
+// graceful Shutdown does not wait for them: register it with
+// RegisterOnShutdown.
+func (s *Server) EndStreams() { s.endStreams() }
+
+// streamContext is ctx, ended too when the server ends its streams.
+func (s *Server) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.streams, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// abortIfEnded breaks the connection of a streamed answer that ended
+// because the server ends its streams, so that the client tells it from
+// the stream's own end.
+func (s *Server) abortIfEnded() {
+	if s.streams.Err() != nil {
+		panic(http.ErrAbortHandler)
+	}
 }

@@ -21,11 +21,13 @@ const watchRecheck = 5 * time.Second
 // at least every sdk.WatchKeepalive so that proxies keep the stream open.
 // The stream ends when the workspace is gone.
 func (s *Server) watchWorkspace(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ws := httpmw.WorkspaceParam(ctx)
+	ws := httpmw.WorkspaceParam(r.Context())
 	if !s.authorize(w, r, policy.ActionRead, workspaceObject(ws)) {
 		return
 	}
+	ctx, cancel := s.streamContext(r.Context())
+	defer cancel()
+	defer s.abortIfEnded()
 	updates, stop, err := s.pubsub.Subscribe(ctx, channelWorkspace)
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)

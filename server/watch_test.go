@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"den/provisioner"
 	"den/sdk"
 	"den/server/servertest"
 )
@@ -71,5 +72,67 @@ func TestWatchWorkspace(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the stream goes on after the delete")
+	}
+}
+
+// TestEndStreams: a server that ends its streams (as den server does when it
+// shuts down) breaks watches and followed logs, which clients then tell
+// from a workspace gone or a job done.
+func TestEndStreams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv, _, member := newWorkspaceEnv(t)
+	block := make(chan struct{})
+	defer close(block)
+	srv.Fake.Hook = func(ctx context.Context, _ provisioner.ApplyRequest) error {
+		select { // a build that runs until the test ends
+		case <-block:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	ws, err := member.CreateWorkspace(ctx, sdk.Me, sdk.CreateWorkspaceRequest{Name: "dev", Template: "base", Parameters: []sdk.ParameterValue{{Name: "region", Value: "eu"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watching, following := make(chan struct{}), make(chan struct{})
+	watchEnded, logsEnded := make(chan error, 1), make(chan error, 1)
+	go func() {
+		var once bool
+		watchEnded <- member.WatchWorkspace(ctx, ws.ID, func(sdk.Workspace) error {
+			if !once {
+				once = true
+				close(watching)
+			}
+			return nil
+		})
+	}()
+	go func() {
+		var once bool
+		logsEnded <- member.JobLogs(ctx, ws.LatestBuild.Job.ID, 0, true, func(sdk.JobEvent) error {
+			if !once {
+				once = true
+				close(following)
+			}
+			return nil
+		})
+	}()
+	for _, c := range []chan struct{}{watching, following} {
+		select {
+		case <-c:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the streams did not start")
+		}
+	}
+	srv.Server.EndStreams()
+	for name, c := range map[string]chan error{"watch": watchEnded, "job log": logsEnded} {
+		select {
+		case err := <-c:
+			if err == nil {
+				t.Errorf("the %s ended as if the workspace were gone or the job done", name)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("the %s goes on after EndStreams", name)
+		}
 	}
 }

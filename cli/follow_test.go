@@ -1,0 +1,65 @@
+package cli_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"den/cli"
+	"den/provisioner"
+	"den/server/servertest"
+)
+
+// TestFollowSurvivesAServerRestart: den start follows its build's log
+// through a restart of the server, and reports how the build ended.
+func TestFollowSurvivesAServerRestart(t *testing.T) {
+	t.Parallel()
+	srv := servertest.New(t)
+	started := make(chan struct{}, 1)
+	srv.Fake.Hook = func(ctx context.Context, req provisioner.ApplyRequest) error {
+		if req.Workspace.Name != "slow" || req.Transition != provisioner.TransitionStart || req.Workspace.BuildNumber != 3 {
+			return nil
+		}
+		started <- struct{}{}
+		<-ctx.Done() // runs until its daemon goes, with the server
+		return ctx.Err()
+	}
+	d := newDen(t)
+	d.ok("login", srv.URL.String(), "--username", "ada", "--email", "ada@example.com", "--password", "password123")
+	dir := filepath.Join(t.TempDir(), "tmpl")
+	d.ok("templates", "init", dir)
+	d.ok("templates", "push", "debian", "-d", dir)
+	d.ok("create", "slow", "-t", "debian", "--yes")
+	d.ok("stop", "slow")
+
+	type result struct {
+		errOut string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, errOut, err := d.run("start", "slow")
+		done <- result{errOut, err}
+	}()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the start build did not begin")
+	}
+	srv.Restart(t, 300*time.Millisecond)
+	select {
+	case res := <-done:
+		if !strings.Contains(res.errOut, "Lost the connection to the server") {
+			t.Errorf("den start did not say it reconnected:\n%s", res.errOut)
+		}
+		// The build was cut short by the server's going: den learned that
+		// from the new server, not from a broken connection.
+		if res.err == nil || !strings.Contains(cli.FormatError(res.err), "shut down during the job") {
+			t.Errorf("den start: %v, want the build's own failure", res.err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("den start goes on after the server came back")
+	}
+}
