@@ -34,30 +34,34 @@ func TestFollowSurvivesAServerRestart(t *testing.T) {
 	d.ok("create", "slow", "-t", "debian", "--yes")
 	d.ok("stop", "slow")
 
-	type result struct {
-		errOut string
-		err    error
-	}
-	done := make(chan result, 1)
-	go func() {
-		_, errOut, err := d.run("start", "slow")
-		done <- result{errOut, err}
-	}()
+	// den start, with its output readable while it runs.
+	stderr := &syncBuffer{}
+	r := &cli.Root{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: stderr, Getenv: func(k string) string { return d.env[k] }}
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background(), []string{"start", "slow"}) }()
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the start build did not begin")
 	}
+	// Restart only once den follows the build: its log reached den.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "start workspace slow (build #3)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("den start shows no log:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	srv.Restart(t, 300*time.Millisecond)
 	select {
-	case res := <-done:
-		if !strings.Contains(res.errOut, "Lost the connection to the server") {
-			t.Errorf("den start did not say it reconnected:\n%s", res.errOut)
+	case err := <-done:
+		if !strings.Contains(stderr.String(), "Lost the connection to the server") {
+			t.Errorf("den start did not say it reconnected:\n%s", stderr)
 		}
 		// The build was cut short by the server's going: den learned that
 		// from the new server, not from a broken connection.
-		if res.err == nil || !strings.Contains(cli.FormatError(res.err), "shut down during the job") {
-			t.Errorf("den start: %v, want the build's own failure", res.err)
+		if err == nil || !strings.Contains(cli.FormatError(err), "shut down during the job") {
+			t.Errorf("den start: %v, want the build's own failure", err)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("den start goes on after the server came back")
