@@ -73,22 +73,15 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request) {
 	follow := q.Get("follow") == "true" || q.Get("follow") == "1"
 	var updates <-chan string
 	if follow {
-		var cancel context.CancelFunc
-		ctx, cancel = s.streamContext(ctx)
-		defer cancel()
-		defer s.abortIfEnded()
-		ch, stop, err := s.pubsub.Subscribe(ctx, channelJob)
+		var end func()
+		ctx, updates, end, err = s.subscribeStream(ctx, channelJob)
+		defer end()
 		if err != nil {
 			httpapi.InternalError(w, r, s.logger, err)
 			return
 		}
-		defer stop()
-		updates = ch
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	startNDJSON(w)
 	enc := json.NewEncoder(w)
 	rc := http.NewResponseController(w)
 	var (

@@ -300,22 +300,3 @@ func (s *Server) Close() {
 // graceful Shutdown does not wait for them: register it with
 // RegisterOnShutdown.
 func (s *Server) EndStreams() { s.endStreams() }
-
-// streamContext is ctx, ended too when the server ends its streams.
-func (s *Server) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.streams, cancel)
-	return ctx, func() {
-		stop()
-		cancel()
-	}
-}
-
-// abortIfEnded breaks the connection of a streamed answer that ended
-// because the server ends its streams, so that the client tells it from
-// the stream's own end.
-func (s *Server) abortIfEnded() {
-	if s.streams.Err() != nil {
-		panic(http.ErrAbortHandler)
-	}
-}

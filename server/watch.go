@@ -25,19 +25,13 @@ func (s *Server) watchWorkspace(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r, policy.ActionRead, workspaceObject(ws)) {
 		return
 	}
-	ctx, cancel := s.streamContext(r.Context())
-	defer cancel()
-	defer s.abortIfEnded()
-	updates, stop, err := s.pubsub.Subscribe(ctx, channelWorkspace)
+	ctx, updates, end, err := s.subscribeStream(r.Context(), channelWorkspace)
+	defer end()
 	if err != nil {
 		httpapi.InternalError(w, r, s.logger, err)
 		return
 	}
-	defer stop()
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	startNDJSON(w)
 	rc := http.NewResponseController(w)
 	recheck := time.NewTicker(watchRecheck)
 	defer recheck.Stop()
