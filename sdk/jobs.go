@@ -78,6 +78,13 @@ func (c *Client) Job(ctx context.Context, id uuid.UUID) (ProvisionerJob, error) 
 // without, it stops after the lines there are now and one job event.
 func (c *Client) JobLogs(ctx context.Context, id uuid.UUID, afterID int64, follow bool, fn func(JobEvent) error) error {
 	path := fmt.Sprintf("%s/jobs/%s/logs?after=%d&follow=%t", APIPrefix, id, afterID, follow)
+	return readNDJSON(ctx, c, path, "job event", "job log stream", fn)
+}
+
+// readNDJSON GETs path, a stream of newline-delimited JSON, and calls fn
+// with each line decoded as T until the stream ends, fn fails or the
+// stream breaks. item and stream name them in errors.
+func readNDJSON[T any](ctx context.Context, c *Client, path, item, stream string, fn func(T) error) error {
 	resp, err := c.Request(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
@@ -89,16 +96,16 @@ func (c *Client) JobLogs(ctx context.Context, id uuid.UUID, afterID int64, follo
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
-		var ev JobEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return fmt.Errorf("decode job event: %w", err)
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("decode %s: %w", item, err)
 		}
-		if err := fn(ev); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read job log stream: %w", err)
+		return fmt.Errorf("read %s: %w", stream, err)
 	}
 	return nil
 }

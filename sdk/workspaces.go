@@ -1,9 +1,7 @@
 package sdk
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -195,29 +193,7 @@ func (c *Client) Workspaces(ctx context.Context, f WorkspaceFilter) ([]Workspace
 // health), and at least every WatchKeepalive. It returns nil when the
 // workspace is gone (deleted), fn's error, or the stream's.
 func (c *Client) WatchWorkspace(ctx context.Context, id uuid.UUID, fn func(Workspace) error) error {
-	resp, err := c.Request(ctx, http.MethodGet, APIPrefix+"/workspaces/"+id.String()+"/watch", nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		return ReadError(resp)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var w Workspace
-		if err := json.Unmarshal(sc.Bytes(), &w); err != nil {
-			return fmt.Errorf("decode workspace: %w", err)
-		}
-		if err := fn(w); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read the workspace's watch stream: %w", err)
-	}
-	return nil
+	return readNDJSON(ctx, c, APIPrefix+"/workspaces/"+id.String()+"/watch", "workspace", "the workspace's watch stream", fn)
 }
 
 // WatchKeepalive is the longest a workspace's watch stream stays silent.
