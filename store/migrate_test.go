@@ -20,18 +20,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dbtest.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("den_migrate_%d", admin.PgConn().PID())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)") }) //nolint:errcheck
-	cfg := admin.Config().Copy()
-	cfg.Database = name
+	cfg := emptyDatabase(t, "den_migrate")
 
 	const servers = 4
 	var wg sync.WaitGroup
@@ -75,4 +64,30 @@ func TestMigrateConcurrently(t *testing.T) {
 	if applied != len(migs) {
 		t.Fatalf("%d migrations recorded, want %d", applied, len(migs))
 	}
+}
+
+// emptyDatabase creates a database with nothing in it, not even Den's
+// migrations, dropped when the test ends, and returns how to connect to it.
+func emptyDatabase(t *testing.T, prefix string) *pgx.ConnConfig {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dbtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("%s_%d", prefix, admin.PgConn().PID())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		admin.Close(ctx)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if _, err := admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+		admin.Close(ctx)
+	})
+	cfg := admin.Config().Copy()
+	cfg.Database = name
+	return cfg
 }
