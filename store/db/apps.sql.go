@@ -113,34 +113,6 @@ func (q *Queries) GetLiveWorkspaceByName(ctx context.Context, arg GetLiveWorkspa
 	return i, err
 }
 
-const getWorkspaceApp = `-- name: GetWorkspaceApp :one
-SELECT agent_id, slug, position, name, target_url, share, health, healthcheck_url, healthcheck_interval_ms, healthcheck_threshold, health_updated_at FROM workspace_apps WHERE agent_id = $1 AND slug = $2
-`
-
-type GetWorkspaceAppParams struct {
-	AgentID uuid.UUID
-	Slug    string
-}
-
-func (q *Queries) GetWorkspaceApp(ctx context.Context, arg GetWorkspaceAppParams) (WorkspaceApp, error) {
-	row := q.db.QueryRow(ctx, getWorkspaceApp, arg.AgentID, arg.Slug)
-	var i WorkspaceApp
-	err := row.Scan(
-		&i.AgentID,
-		&i.Slug,
-		&i.Position,
-		&i.Name,
-		&i.TargetUrl,
-		&i.Share,
-		&i.Health,
-		&i.HealthcheckUrl,
-		&i.HealthcheckIntervalMs,
-		&i.HealthcheckThreshold,
-		&i.HealthUpdatedAt,
-	)
-	return i, err
-}
-
 const insertWorkspaceApp = `-- name: InsertWorkspaceApp :exec
 INSERT INTO workspace_apps (agent_id, slug, position, name, target_url, share, health,
     healthcheck_url, healthcheck_interval_ms, healthcheck_threshold)
