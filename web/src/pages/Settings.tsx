@@ -24,6 +24,17 @@ export function newPasswordProblem(pw: string): string {
   return '';
 }
 
+/**
+ * newPasswordChecks says what is wrong with a new password and its
+ * confirmation, by field ('' for a field that is fine).
+ */
+export function newPasswordChecks(password: string, confirm: string): { password: string; confirm: string } {
+  return {
+    password: newPasswordProblem(password),
+    confirm: confirm !== password ? 'does not match the new password' : '',
+  };
+}
+
 /** focusField moves the focus to a form's field by its id, if it is there. */
 export function focusField(id: string): void {
   document.getElementById(id)?.focus();
@@ -93,10 +104,7 @@ function Password({ username }: { username: string }) {
         aria-busy={busy || undefined}
         onSubmit={async (e) => {
           e.preventDefault();
-          const c = {
-            password: newPasswordProblem(form.password),
-            confirm: form.confirm !== form.password ? 'does not match the new password' : '',
-          };
+          const c = newPasswordChecks(form.password, form.confirm);
           setChecks(c);
           setDone(false);
           if (c.password || c.confirm) {

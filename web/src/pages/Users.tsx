@@ -10,7 +10,7 @@ import { ago, dateTime } from '../components/format';
 import { usePoll, useTitle } from '../components/hooks';
 import { Loading } from '../components/Loading';
 import { StatusBadge } from '../components/StatusBadge';
-import { focusField, newPasswordProblem, passwordMinLength } from './Settings';
+import { focusField, newPasswordChecks, passwordMinLength } from './Settings';
 
 // Every user is a member; these are the roles one can add.
 const extraRoles = roleValues.filter((r) => r !== 'member');
@@ -271,10 +271,7 @@ function SetPassword({ user: u, onDone, onCancel }: { user: User; onDone: () => 
       aria-busy={busy || undefined}
       onSubmit={async (e) => {
         e.preventDefault();
-        const c = {
-          password: newPasswordProblem(form.password),
-          confirm: form.confirm !== form.password ? 'does not match the new password' : '',
-        };
+        const c = newPasswordChecks(form.password, form.confirm);
         setChecks(c);
         setError(undefined);
         if (c.password || c.confirm) {
