@@ -2,7 +2,7 @@ import { act, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError } from '../api/client';
 import type { Workspace, WorkspaceStatus } from '../api/types.gen';
-import { type Call, json, mockFetch } from '../test/fetch';
+import { type Call, json, mockFetch, type NdjsonStream, ndjsonStream } from '../test/fetch';
 import { backoff, useWatch } from './useWatch';
 
 const enc = new TextEncoder();
@@ -36,37 +36,8 @@ function ws(status: WorkspaceStatus): Workspace {
   };
 }
 
-/** Stream is one watch response that the test writes to, ends or breaks. */
-interface Stream {
-  response: Response;
-  send: (w: Workspace) => void;
-  end: () => void;
-  fail: () => void;
-  /** cancelled is true once the client stopped reading (it aborted). */
-  cancelled: boolean;
-}
-
-function stream(): Stream {
-  let ctl!: ReadableStreamDefaultController<Uint8Array>;
-  const s: Stream = {
-    response: new Response(
-      new ReadableStream<Uint8Array>({
-        start(c) {
-          ctl = c;
-        },
-        cancel() {
-          s.cancelled = true;
-        },
-      }),
-      { status: 200, headers: { 'Content-Type': 'application/x-ndjson' } },
-    ),
-    send: (w) => ctl.enqueue(enc.encode(`${JSON.stringify(w)}\n`)),
-    end: () => ctl.close(),
-    fail: () => ctl.error(new TypeError('network error')),
-    cancelled: false,
-  };
-  return s;
-}
+type Stream = NdjsonStream<Workspace>;
+const stream = () => ndjsonStream<Workspace>();
 
 /**
  * serve answers the look-up by name with the workspace and each watch with

@@ -3,10 +3,8 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { User, Workspace, WorkspaceBuild, WorkspaceStatus } from '../api/types.gen';
 import { AuthProvider, useAuth } from '../auth';
-import { type Call, json, mockFetch } from '../test/fetch';
+import { type Call, json, mockFetch, type NdjsonStream, ndjsonStream } from '../test/fetch';
 import { WorkspacePage } from './Workspace';
-
-const enc = new TextEncoder();
 
 const ada: User = {
   id: 'u1',
@@ -56,30 +54,8 @@ const running = ws('running', build(1, 'start', true), {
   apps: [{ slug: 'code', name: 'Code', share: 'owner', health: 'healthy', url: 'http://code.den.test/' }],
 });
 
-/** Stream is one watch response that the test writes to, ends or breaks. */
-interface Stream {
-  response: Response;
-  send: (w: Workspace) => void;
-  end: () => void;
-  fail: () => void;
-}
-
-function stream(): Stream {
-  let ctl!: ReadableStreamDefaultController<Uint8Array>;
-  return {
-    response: new Response(
-      new ReadableStream<Uint8Array>({
-        start(c) {
-          ctl = c;
-        },
-      }),
-      { status: 200, headers: { 'Content-Type': 'application/x-ndjson' } },
-    ),
-    send: (w) => ctl.enqueue(enc.encode(`${JSON.stringify(w)}\n`)),
-    end: () => ctl.close(),
-    fail: () => ctl.error(new TypeError('network error')),
-  };
-}
+type Stream = NdjsonStream<Workspace>;
+const stream = () => ndjsonStream<Workspace>();
 
 const ndjson = (...lines: unknown[]) =>
   new Response(lines.map((l) => `${JSON.stringify(l)}\n`).join(''), {

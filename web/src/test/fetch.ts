@@ -35,3 +35,37 @@ export function mockFetch(routes: Record<string, Handler>): Call[] {
   );
   return calls;
 }
+
+/** NdjsonStream is a streamed NDJSON response that a test writes to, ends or breaks. */
+export interface NdjsonStream<T> {
+  response: Response;
+  send: (v: T) => void;
+  end: () => void;
+  fail: () => void;
+  /** cancelled is true once the client stopped reading (it aborted). */
+  cancelled: boolean;
+}
+
+/** ndjsonStream makes a response whose lines the test sends one at a time. */
+export function ndjsonStream<T>(): NdjsonStream<T> {
+  const enc = new TextEncoder();
+  let ctl!: ReadableStreamDefaultController<Uint8Array>;
+  const s: NdjsonStream<T> = {
+    response: new Response(
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          ctl = c;
+        },
+        cancel() {
+          s.cancelled = true;
+        },
+      }),
+      { status: 200, headers: { 'Content-Type': 'application/x-ndjson' } },
+    ),
+    send: (v) => ctl.enqueue(enc.encode(`${JSON.stringify(v)}\n`)),
+    end: () => ctl.close(),
+    fail: () => ctl.error(new TypeError('network error')),
+    cancelled: false,
+  };
+  return s;
+}
