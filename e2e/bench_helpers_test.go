@@ -19,9 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"den/dockertest"
 	"den/sdk"
-	"den/server/servertest"
 )
 
 // Helpers of the relay benchmarks (relay_bench_test.go): the den binary as
@@ -29,38 +27,18 @@ import (
 // and figures.
 
 // benchCLI is the den binary logged in with its own config directory and
-// home, and the OpenSSH config `den config-ssh` wrote for it.
+// home (newCLI), and the OpenSSH config `den config-ssh` wrote for it.
 type benchCLI struct {
-	tb        testing.TB
-	bin       string
-	env       []string
-	dir       string
+	*cli
 	sshConfig string
 }
 
 func newBenchCLI(tb testing.TB, e *env) *benchCLI {
 	tb.Helper()
-	dir := tb.TempDir()
-	c := &benchCLI{tb: tb, bin: dockertest.DenBinary(tb), dir: dir, sshConfig: filepath.Join(dir, "ssh_config"),
-		env: append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)}
-	c.run("login", e.srv.URL.String(), "--username", "owner", "--password", servertest.Password)
+	c := &benchCLI{cli: newCLI(tb, e)}
+	c.sshConfig = filepath.Join(c.dir, "ssh_config")
 	c.run("config-ssh", "--ssh-config", c.sshConfig)
 	return c
-}
-
-func (c *benchCLI) cmd(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
-	cmd.Env = c.env
-	return cmd
-}
-
-func (c *benchCLI) run(args ...string) string {
-	c.tb.Helper()
-	out, err := c.cmd(c.bin, args...).CombinedOutput()
-	if err != nil {
-		c.tb.Fatalf("den %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // openSSH returns an `ssh -F config ... host command` command.

@@ -22,16 +22,16 @@ import (
 
 // cli runs the den binary as a user would, with its own config directory.
 type cli struct {
-	t   *testing.T
+	tb  testing.TB
 	bin string
 	env []string
 	dir string
 }
 
-func newCLI(t *testing.T, e *env) *cli {
-	t.Helper()
-	dir := t.TempDir()
-	c := &cli{t: t, bin: dockertest.DenBinary(t), dir: dir,
+func newCLI(tb testing.TB, e *env) *cli {
+	tb.Helper()
+	dir := tb.TempDir()
+	c := &cli{tb: tb, bin: dockertest.DenBinary(tb), dir: dir,
 		env: append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)}
 	c.run("login", e.srv.URL.String(), "--username", "owner", "--password", servertest.Password)
 	return c
@@ -44,24 +44,24 @@ func (c *cli) cmd(name string, args ...string) *exec.Cmd {
 }
 
 func (c *cli) run(args ...string) string {
-	c.t.Helper()
+	c.tb.Helper()
 	out, err := c.cmd(c.bin, args...).CombinedOutput()
 	if err != nil {
-		c.t.Fatalf("den %s: %v\n%s", strings.Join(args, " "), err, out)
+		c.tb.Fatalf("den %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
 }
 
 // ssh runs OpenSSH's tool with Den's block of the SSH config.
 func (c *cli) ssh(tool string, args ...string) (string, int) {
-	c.t.Helper()
+	c.tb.Helper()
 	full := append([]string{"-F", filepath.Join(c.dir, "ssh_config"), "-o", "BatchMode=yes"}, args...)
 	out, err := c.cmd(tool, full...).CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		c.t.Fatalf("%s: %v", tool, err)
+		c.tb.Fatalf("%s: %v", tool, err)
 	}
 	return string(out), code
 }
