@@ -421,11 +421,10 @@ func (s *Server) appSession(ctx context.Context, t appToken) (db.User, error) {
 	if err != nil {
 		return db.User{}, err
 	}
-	k, u := row.ApiKey, row.User
-	if k.UserID != t.User || !s.opts.Now().Before(k.ExpiresAt) || u.Deleted || u.Status != string(sdk.UserStatusActive) {
+	if msg, _ := httpmw.KeyProblem(row, s.opts.Now()); row.ApiKey.UserID != t.User || msg != "" {
 		return db.User{}, errAppToken
 	}
-	return u, nil
+	return row.User, nil
 }
 
 // sessionActor authenticates a request as the API does (session cookie or

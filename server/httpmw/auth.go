@@ -98,16 +98,8 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 			}
 			key, user := row.ApiKey, row.User
 			now := o.Now()
-			if !now.Before(key.ExpiresAt) {
-				unauthorized(w, "the session token has expired", "sign in again with `den login`, or create a new API token")
-				return
-			}
-			if user.Deleted {
-				unauthorized(w, "the account of this session no longer exists", "")
-				return
-			}
-			if user.Status != string(sdk.UserStatusActive) {
-				unauthorized(w, "your account is suspended", "ask an administrator to activate it")
+			if msg, detail := KeyProblem(row, now); msg != "" {
+				unauthorized(w, msg, detail)
 				return
 			}
 			if now.Sub(key.LastUsedAt) >= lastUsedInterval {
@@ -122,6 +114,20 @@ func Authenticate(o AuthOptions) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(WithActor(ctx, Actor{User: user, APIKey: key})))
 		})
 	}
+}
+
+// KeyProblem says why a key, found with its user, may not act now: it
+// expired, or its user is deleted or suspended. msg is empty when it may.
+func KeyProblem(row db.GetAPIKeyAuthRow, now time.Time) (msg, detail string) {
+	switch {
+	case !now.Before(row.ApiKey.ExpiresAt):
+		return "the session token has expired", "sign in again with `den login`, or create a new API token"
+	case row.User.Deleted:
+		return "the account of this session no longer exists", ""
+	case row.User.Status != string(sdk.UserStatusActive):
+		return "your account is suspended", "ask an administrator to activate it"
+	}
+	return "", ""
 }
 
 // touch records that key was used; a session also gets its expiry pushed out.
