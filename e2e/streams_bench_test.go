@@ -218,23 +218,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 					}
 				}
 				t0 := time.Now()
-				if stop != nil {
-					loaded.Store(true)
-				}
-				var live atomic.Int64
-				live.Store(int64(k))
-				bounded(b, k, k, func(i int) error {
-					defer func() {
-						// The load is on while every stream runs.
-						if live.Add(-1) == int64(k-1) {
-							loaded.Store(false)
-						}
-					}()
-					if err := runs[i](); err != nil {
-						return fmt.Errorf("%s %s: stream %d: %w", p.name, dir, i, err)
-					}
-					return nil
-				})
+				runAtOnce(b, runs, &loaded, stop != nil, p.name+" "+dir)
 				d := time.Since(t0)
 				rate[p.name+"-"+dir] = mibps(int64(k)*n, d)
 				took[dir] = d
@@ -252,17 +236,7 @@ func BenchmarkConcurrentStreams(b *testing.B) {
 							b.Fatalf("%s down: stream %d: %v", p.name, i, err)
 						}
 					}
-					loaded.Store(true)
-					var live atomic.Int64
-					live.Store(int64(k))
-					bounded(b, k, k, func(i int) error {
-						defer func() {
-							if live.Add(-1) == int64(k-1) {
-								loaded.Store(false)
-							}
-						}()
-						return runs[i]()
-					})
+					runAtOnce(b, runs, &loaded, true, p.name+" down")
 				}
 				close(stop)
 				if err := <-measured; err != nil {
@@ -299,4 +273,28 @@ func countRTT(mu *sync.Mutex, d *[]time.Duration) int {
 	mu.Lock()
 	defer mu.Unlock()
 	return len(*d)
+}
+
+// runAtOnce runs the prepared streams all at once. With load, loaded is
+// true from their start until the first of them ends: the load is on while
+// every stream runs. what names them in errors.
+func runAtOnce(b *testing.B, runs []func() error, loaded *atomic.Bool, load bool, what string) {
+	b.Helper()
+	k := len(runs)
+	if load {
+		loaded.Store(true)
+	}
+	var live atomic.Int64
+	live.Store(int64(k))
+	bounded(b, k, k, func(i int) error {
+		defer func() {
+			if live.Add(-1) == int64(k-1) {
+				loaded.Store(false)
+			}
+		}()
+		if err := runs[i](); err != nil {
+			return fmt.Errorf("%s: stream %d: %w", what, i, err)
+		}
+		return nil
+	})
 }
