@@ -58,17 +58,7 @@ func (e *env) runAgent(t *testing.T) {
 // waitFor polls the workspace until cond holds.
 func (e *env) waitFor(t *testing.T, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ws, err := e.owner.Workspace(context.Background(), e.ws.ID)
-		if err == nil && cond(ws) {
-			return ws
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: workspace %+v, agent %+v, err %v", what, ws.Status, ws.Agent, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return servertest.WaitWorkspace(t, e.owner, e.ws.ID, what, cond)
 }
 
 func ready(ws sdk.Workspace) bool {

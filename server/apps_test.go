@@ -126,17 +126,7 @@ func (e *appEnv) runAgent(t testing.TB) {
 
 func (e *appEnv) waitWorkspace(t testing.TB, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ws, err := e.owner.Workspace(context.Background(), e.ws.ID)
-		if err == nil && cond(ws) {
-			return ws
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %+v %+v %v", what, ws.Status, ws.Apps, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return servertest.WaitWorkspace(t, e.owner, e.ws.ID, what, cond)
 }
 
 // browser is an HTTP client with a cookie jar that reaches the server

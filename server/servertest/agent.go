@@ -28,6 +28,22 @@ func WaitJobDone(t testing.TB, c *sdk.Client, id uuid.UUID) sdk.ProvisionerJob {
 	}
 }
 
+// WaitWorkspace polls workspace id until cond holds, and returns it.
+func WaitWorkspace(t testing.TB, c *sdk.Client, id uuid.UUID, what string, cond func(sdk.Workspace) bool) sdk.Workspace {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ws, err := c.Workspace(context.Background(), id)
+		if err == nil && cond(ws) {
+			return ws
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: status %s, agent %+v, apps %+v, err %v", what, ws.Status, ws.Agent, ws.Apps, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // RunAgent runs the real agent in this process as the agent of the fake
 // provisioner's latest start build (whose job the caller waited for), until
 // the test ends.
